@@ -1,0 +1,61 @@
+"""One progress sink for every long stage: a tqdm bar on a terminal, silence elsewhere.
+
+Stages call ``progress.stage(name, total)`` and ``update(n)``; the CLI decides whether
+bars are shown (``--quiet``/``--json`` turn them off) by choosing the reporter.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+
+class _Bar:
+    def __init__(self, name: str, total: int | None, enabled: bool, unit: str) -> None:
+        self.name = name
+        self.total = total
+        self.count = 0
+        self._bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, desc=name, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    def update(self, n: int = 1, **postfix: object) -> None:
+        self.count += n
+        if self._bar is not None:
+            if postfix:
+                self._bar.set_postfix(postfix, refresh=False)
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+@dataclass
+class Progress:
+    """Shows progress bars (frames, steps, ETA) and records seconds per stage.
+
+    Args:
+        enabled: show bars on stderr; defaults to True.
+    """
+
+    enabled: bool = True
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str, total: int | None = None, unit: str = "it") -> Iterator[_Bar]:
+        bar = _Bar(name, total, self.enabled, unit)
+        start = time.perf_counter()
+        try:
+            yield bar
+        finally:
+            bar.close()
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+SILENT = Progress(enabled=False)
