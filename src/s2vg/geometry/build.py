@@ -1,0 +1,68 @@
+"""Compose the geometry into a frame matrix: warp every frame into every view, clean up."""
+
+from __future__ import annotations
+
+import torch
+
+from s2vg.geometry.cleanup import multiplane_cleanup
+from s2vg.geometry.frame_matrix import FrameMatrix
+from s2vg.geometry.rig import CameraRig
+from s2vg.geometry.warp import forward_warp
+from s2vg.progress import SILENT, Progress
+
+#: Frames warped per call: bounds the float64 point buffers to about 4 M pixels.
+_PIXELS_PER_BATCH = 4_000_000
+
+
+def build_frame_matrix(
+    frames: torch.Tensor,
+    depth_m: torch.Tensor,
+    rig: CameraRig,
+    *,
+    planes: int = 4,
+    cleanup: bool = True,
+    progress: Progress = SILENT,
+) -> FrameMatrix:
+    """Warp a clip into every view of the rig.
+
+    The view at the source position is the clip itself, fully known. Every other view is
+    the forward warp of each frame with its depth, followed by the multi-plane cleanup.
+
+    Args:
+        frames: ``(T, H, W, 3)`` float32 in [0, 1].
+        depth_m: ``(T, H, W)`` float32 depth in metres (see :mod:`s2vg.geometry.depth`).
+        rig: cameras; its width and height must match the frames.
+        planes: depth planes of the cleanup; defaults to 4.
+        cleanup: run the multi-plane cleanup; defaults to True.
+        progress: receives one update per frame-view.
+
+    Returns:
+        :class:`FrameMatrix` with ``colors (V, T, H, W, 3)``.
+    """
+    t, h, w, _ = frames.shape
+    if (rig.height, rig.width) != (h, w):
+        raise ValueError(f"rig is {rig.height}x{rig.width} but frames are {h}x{w}")
+    frames = frames.float()
+    depth_m = depth_m.float()
+    v = rig.views
+    colors = torch.zeros((v, t, h, w, 3), dtype=torch.float32)
+    known = torch.zeros((v, t, h, w), dtype=torch.bool)
+    depth = torch.zeros((v, t, h, w), dtype=torch.float32)
+    K = rig.intrinsics(torch.float64)
+    tgt_from_src = rig.tgt_from_src(torch.float64)
+    source = rig.source_index
+    batch = max(1, _PIXELS_PER_BATCH // (h * w))
+    with progress.stage("frame matrix", total=v * t, unit="frame-view") as bar:
+        for view in range(v):
+            if view == source:
+                colors[view], known[view], depth[view] = frames, True, depth_m
+                bar.update(t)
+                continue
+            for start in range(0, t, batch):
+                stop = min(t, start + batch)
+                warped, mask, warped_depth = forward_warp(frames[start:stop], depth_m[start:stop], K, tgt_from_src[view])
+                if cleanup:
+                    warped, mask, warped_depth = multiplane_cleanup(warped, mask, warped_depth, planes)
+                colors[view, start:stop], known[view, start:stop], depth[view, start:stop] = warped, mask, warped_depth
+                bar.update(stop - start)
+    return FrameMatrix(colors=colors, known=known, depth=depth, rig=rig)
