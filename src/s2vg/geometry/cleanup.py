@@ -171,32 +171,35 @@ def close_cracks(
     base = img * ((h + 2) * pw) + ys * pw + xs
     offsets = torch.tensor([dy * pw + dx for dy, dx in _OFFSETS], device=labels.device)
     neighbour_idx = base[:, None] + offsets[None]  # (S, 9) into the padded images
-    nb_labels = padded.reshape(-1)[neighbour_idx].long()
-    nb_colors = pad_reflect101(colors).reshape(-1, c)[neighbour_idx]  # (S, 9, C)
-    nb_depth = pad_reflect101(depth).reshape(-1)[neighbour_idx]  # (S, 9)
+    nb_labels = padded.reshape(-1)[neighbour_idx].long()  # (S, 9), -1 = unknown
 
+    # Weighted mask of every plane at once: column 0 collects the unknown neighbours.
     kernel = crack_kernel(colors.dtype).reshape(9)
-    plane_ids = torch.arange(planes, device=labels.device)
-    in_plane = (nb_labels[:, :, None] == plane_ids[None, None]).to(colors.dtype)  # (S, 9, P)
-    weights = torch.einsum("spk,p->sk", in_plane, kernel)  # (S, P)
-    passes = weights > CRACK_THRESHOLD
+    weights = torch.zeros((img.numel(), planes + 1), dtype=colors.dtype, device=labels.device)
+    weights.scatter_add_(1, nb_labels + 1, kernel.expand(img.numel(), 9))
+    passes = weights[:, 1:] > CRACK_THRESHOLD
     has_plane = passes.any(dim=1)
-    nearest = torch.argmax(passes.to(torch.uint8), dim=1)  # first plane that passes
+    nearest = torch.argmax(passes.to(torch.uint8), dim=1)  # first (nearest) plane that passes
 
     centre_label = labels[img, ys, xs].long()
     keep_own = has_plane & (centre_label == nearest)
-    fill = has_plane & ~keep_own
-    sel = in_plane.gather(2, nearest[:, None, None].expand(-1, 9, 1)).squeeze(2) * kernel  # (S, 9)
-    denom = weights.gather(1, nearest[:, None]) + _WEIGHT_EPS  # (S, 1)
-    blended_colors = torch.einsum("sp,spc->sc", sel, nb_colors) / denom
-    blended_depth = (sel * nb_depth).sum(dim=1) / denom.squeeze(1)
+    out_known[img[keep_own], ys[keep_own], xs[keep_own]] = True
+    out_colors[img[keep_own], ys[keep_own], xs[keep_own]] = colors[img[keep_own], ys[keep_own], xs[keep_own]]
+    out_depth[img[keep_own], ys[keep_own], xs[keep_own]] = depth[img[keep_own], ys[keep_own], xs[keep_own]]
 
-    new_colors = torch.where(keep_own[:, None], colors[img, ys, xs], blended_colors)
-    new_depth = torch.where(keep_own, depth[img, ys, xs], blended_depth)
-    known_s = keep_own | fill
-    out_known[img, ys, xs] = known_s
-    out_colors[img, ys, xs] = torch.where(known_s[:, None], new_colors, torch.zeros_like(new_colors))
-    out_depth[img, ys, xs] = torch.where(known_s, new_depth, torch.zeros_like(new_depth))
+    # Pixels the nearest passing plane does not own take that plane's weighted mean.
+    fill = (has_plane & ~keep_own).nonzero().squeeze(1)
+    if fill.numel():
+        plane = nearest[fill]
+        sel = (nb_labels[fill] == plane[:, None]).to(colors.dtype) * kernel  # (F, 9)
+        denom = weights[fill, plane + 1] + _WEIGHT_EPS
+        idx = neighbour_idx[fill]
+        nb_colors = pad_reflect101(colors).reshape(-1, c)[idx]  # (F, 9, C)
+        nb_depth = pad_reflect101(depth).reshape(-1)[idx]  # (F, 9)
+        fi, fy, fx = img[fill], ys[fill], xs[fill]
+        out_known[fi, fy, fx] = True
+        out_colors[fi, fy, fx] = torch.einsum("fp,fpc->fc", sel, nb_colors) / denom[:, None]
+        out_depth[fi, fy, fx] = (sel * nb_depth).sum(dim=1) / denom
     return out_colors, out_known, out_depth
 
 

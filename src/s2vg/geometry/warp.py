@@ -88,7 +88,8 @@ def splat_nearest(
 
     Coordinates are rounded half to even; bounds are tested on the signed rounded values.
     Ties in depth go to the smallest source index, so the result never depends on the
-    order of writes.
+    order of writes: depth (as float32 bits, which order like the values for z > 0) and
+    source index are packed into one int64 key and reduced with ``amin``.
 
     Args:
         uv: ``(N, P, 2)`` continuous target pixel coordinates of P source points per image.
@@ -97,28 +98,53 @@ def splat_nearest(
 
     Returns:
         ``winner`` ``(N, H, W)`` int64: index into P of the point seen at each target pixel,
-        or -1 where nothing lands (disoccluded); ``depth`` ``(N, H, W)`` of the winner (0 where -1).
+        or -1 where nothing lands (disoccluded); ``depth`` ``(N, H, W)`` float32 of the
+        winner (0 where -1).
     """
     n, p = z.shape
     hw = height * width
     u = torch.round(uv[..., 0])
     v = torch.round(uv[..., 1])
-    valid = (z > 0) & (u >= 0) & (u < width) & (v >= 0) & (v < height)
-    image_idx = torch.arange(n, device=z.device).unsqueeze(1).expand(n, p)
-    src_idx = torch.arange(p, device=z.device).unsqueeze(0).expand(n, p)
-    flat_tgt = (image_idx * hw + v.long() * width + u.long())[valid]
-    z_valid = z[valid]
-    src_valid = src_idx[valid]
-
-    zbuf = torch.full((n * hw,), float("inf"), dtype=z.dtype, device=z.device)
-    zbuf.scatter_reduce_(0, flat_tgt, z_valid, reduce="amin")
-    at_front = z_valid == zbuf[flat_tgt]
-    winner = torch.full((n * hw,), p, dtype=torch.long, device=z.device)
-    winner.scatter_reduce_(0, flat_tgt[at_front], src_valid[at_front], reduce="amin")
-    known = winner < p
-    winner = torch.where(known, winner, torch.full_like(winner, -1))
-    depth = torch.where(known, zbuf, torch.zeros_like(zbuf))
+    z32 = z.float()
+    valid = (z32 > 0) & (u >= 0) & (u < width) & (v >= 0) & (v < height)
+    image_offset = (torch.arange(n, device=z.device) * hw).unsqueeze(1)
+    # Points that land nowhere go to one extra sink slot instead of being compacted out.
+    flat_tgt = torch.where(valid, image_offset + v.long() * width + u.long(), torch.full_like(image_offset, n * hw))
+    src_idx = torch.arange(p, device=z.device).unsqueeze(0)
+    key = (z32.view(torch.int32).long() << 32) | src_idx
+    empty = torch.iinfo(torch.int64).max
+    buffer = torch.full((n * hw + 1,), empty, dtype=torch.int64, device=z.device)
+    buffer.scatter_reduce_(0, flat_tgt.reshape(-1), key.reshape(-1), reduce="amin")
+    buffer = buffer[:-1]
+    known = buffer != empty
+    winner = torch.where(known, buffer & 0xFFFFFFFF, torch.full_like(buffer, -1))
+    depth = torch.where(known, (buffer >> 32).int().view(torch.float32), torch.zeros((), dtype=torch.float32))
     return winner.view(n, height, width), depth.view(n, height, width)
+
+
+def _is_parallel_shift(tgt_from_src: torch.Tensor) -> bool:
+    """True when the transform only translates within the image plane (every s2vg rig)."""
+    eye = torch.eye(3, dtype=tgt_from_src.dtype, device=tgt_from_src.device)
+    return bool(torch.equal(tgt_from_src[..., :3, :3], eye.expand_as(tgt_from_src[..., :3, :3]))) and bool(
+        (tgt_from_src[..., 2, 3] == 0).all()
+    )
+
+
+def _target_pixels_by_shift(depth_m: torch.Tensor, K: torch.Tensor, tgt_from_src: torch.Tensor):
+    """Target pixels for a pure x/y translation: u' = u + f*t_x/z, v' = v + f*t_y/z, z' = z."""
+    n, h, w = depth_m.shape
+    uv = pixel_grid(h, w, K.dtype, depth_m.device).reshape(1, h * w, 2)
+    z = depth_m.reshape(n, h * w).to(K.dtype)
+    trans = tgt_from_src[..., :2, 3].reshape(-1, 1, 2)
+    focal = torch.stack([K[0, 0], K[1, 1]])
+    return uv + (trans * focal) / z.unsqueeze(-1), z
+
+
+def _target_pixels_by_projection(depth_m: torch.Tensor, K: torch.Tensor, tgt_from_src: torch.Tensor):
+    """Target pixels for any rigid transform: unproject, transform, project."""
+    n, h, w = depth_m.shape
+    points = transform_points(unproject(depth_m, K).reshape(n, h * w, 3), tgt_from_src)
+    return project(points, K)
 
 
 def forward_warp(
@@ -145,12 +171,14 @@ def forward_warp(
         (tensor([2., 3., 0., 0.]), tensor([ True,  True, False, False]))
     """
     n, h, w, c = colors.shape
-    points = unproject(depth_m, K)
-    points = transform_points(points.reshape(n, h * w, 3), tgt_from_src.to(K.dtype))
-    uv, z = project(points, K)
+    tgt_from_src = tgt_from_src.to(K.dtype)
+    if _is_parallel_shift(tgt_from_src):
+        uv, z = _target_pixels_by_shift(depth_m, K, tgt_from_src)
+    else:
+        uv, z = _target_pixels_by_projection(depth_m, K, tgt_from_src)
     winner, depth = splat_nearest(uv, z, h, w)
     known = winner >= 0
     flat = colors.reshape(n, h * w, c)
     gathered = torch.gather(flat, 1, winner.clamp(min=0).view(n, h * w, 1).expand(n, h * w, c)).view(n, h, w, c)
     warped = torch.where(known.unsqueeze(-1), gathered, torch.zeros_like(gathered))
-    return warped, known, depth.float()
+    return warped, known, depth
