@@ -289,17 +289,18 @@ class TestCleanup:
 class TestRigModes:
     def test_right2left_mirrors_left2right(self):
         frames = _texture(2, 10, 20, seed=5)
-        depth = torch.rand(2, 10, 20) * 3 + 0.7
+        depth = _texture(2, 10, 20, seed=8)[..., 0] * 3 + 0.7
         a = build_frame_matrix(frames, depth, _rig(views=3, h=10, w=20))
         b = build_frame_matrix(frames.flip(2), depth.flip(2), _rig(mode="right2left", views=3, h=10, w=20))
         # A parallel shift does not depend on the principal point, so mirroring the input
         # mirrors the output exactly (random depth has no half-pixel ties).
         assert torch.equal(a.known, b.known.flip(3))
-        assert torch.equal(a.colors, b.colors.flip(3))
+        # Crack fills sum their neighbours in mirrored order: equal up to float rounding.
+        torch.testing.assert_close(a.colors, b.colors.flip(3), atol=1e-6, rtol=0)
 
     def test_middle_outer_view_equals_left2right_at_half_baseline(self):
         frames = _texture(2, 10, 20, seed=6)
-        depth = torch.rand(2, 10, 20) * 3 + 0.7
+        depth = _texture(2, 10, 20, seed=9)[..., 0] * 3 + 0.7
         mid = build_frame_matrix(frames, depth, _rig(mode="middle2leftright", views=5, baseline=0.2, h=10, w=20))
         l2r = build_frame_matrix(frames, depth, _rig(views=2, baseline=0.1, h=10, w=20))
         assert torch.equal(mid.colors[-1], l2r.colors[-1]) and torch.equal(mid.known[-1], l2r.known[-1])
