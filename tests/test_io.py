@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
-from s2vg.errors import InputError, OptionError
+from s2vg.errors import InputError, OptionError, OutputError
 from s2vg.io import iter_chunks, probe, read_frames
+from s2vg.io.writer import ImageSequenceWriter, VideoWriter, encoder_available, open_writer
 
 FPS = Fraction(30000, 1001)
 H, W, T = 64, 96, 12
@@ -180,3 +181,187 @@ def test_truncated_video_with_index_in_front_is_detected(tmp_path: Path) -> None
     cut.write_bytes(data[: int(len(data) * 0.6)])
     with pytest.raises(InputError, match="truncated"):
         read_frames(cut)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def audio_packets(path: Path) -> list[list[tuple[bytes, int | None, int | None]]]:
+    """Per audio stream: (payload, pts, dts) of every packet, in order."""
+    with av.open(str(path)) as container:
+        found: dict[int, list[tuple[bytes, int | None, int | None]]] = {s.index: [] for s in container.streams.audio}
+        for packet in container.demux(*container.streams.audio):
+            if packet.size:
+                found[packet.stream.index].append((bytes(packet), packet.pts, packet.dts))
+    return list(found.values())
+
+
+def sei_payload_types(path: Path) -> set[int]:
+    """SEI payload types in the H.264 packets of an MP4 (length-prefixed NAL units)."""
+    types: set[int] = set()
+    with av.open(str(path)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            data, pos = bytes(packet), 0
+            while pos + 4 <= len(data):
+                size = int.from_bytes(data[pos : pos + 4], "big")
+                nal = data[pos + 4 : pos + 4 + size]
+                pos += 4 + size
+                if nal and nal[0] & 0x1F == 6:  # SEI: walk its messages
+                    i = 1
+                    while i < len(nal) and nal[i] != 0x80:  # 0x80: rbsp trailing bits
+                        ptype = 0
+                        while nal[i] == 0xFF:
+                            ptype, i = ptype + 255, i + 1
+                        ptype, i = ptype + nal[i], i + 1
+                        psize = 0
+                        while nal[i] == 0xFF:
+                            psize, i = psize + 255, i + 1
+                        psize, i = psize + nal[i], i + 1
+                        types.add(ptype)
+                        i += psize
+    return types
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".part" in p.name)
+
+
+def test_writer_round_trip_keeps_frames_fps_and_audio_bits(tmp_path: Path) -> None:
+    src = make_video(tmp_path / "src.mp4", audio_layouts=("stereo", "5.1"))
+    frames, info = read_frames(src)
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, fps=info.fps, width=W, height=H, audio_source=src) as writer:
+        for _, chunk in iter_chunks(src, chunk_frames=5):
+            writer.write(chunk)
+    assert writer.frames_written == T and writer.audio_report["copied"] == [1, 2]
+    again, info2 = read_frames(out)
+    assert info2.frames == T and info2.fps == FPS and again.shape == frames.shape
+    assert np.abs(again - frames).mean() < 2 / 255  # crf 18: near-lossless
+    assert [(a.codec, a.channels, a.layout) for a in info2.audio] == [("aac", 2, "stereo"), ("aac", 6, "5.1")]
+    assert audio_packets(out) == audio_packets(src)  # payloads and timestamps bit-identical
+    assert leftovers(tmp_path) == []
+
+
+def test_writer_accepts_uint8_and_pads_odd_sizes(tmp_path: Path) -> None:
+    frames = np.stack([pattern(t, h=33, w=47) for t in range(3)])
+    with VideoWriter(tmp_path / "odd.mp4", fps=24, width=47, height=33) as writer:
+        writer.write(frames)
+    assert writer.coded_size == (48, 34)
+    back, info = read_frames(tmp_path / "odd.mp4")
+    assert (info.width, info.height, info.frames, info.fps) == (48, 34, 3, Fraction(24))
+    # The padding repeats the last column and row.
+    np.testing.assert_allclose(back[:, :, 47], back[:, :, 46], atol=0.05)
+
+
+def test_writer_reencodes_audio_the_container_cannot_hold_without_downmix(tmp_path: Path) -> None:
+    src = tmp_path / "pcm.mkv"
+    samples = np.zeros((1, 6 * 4800), np.uint8) + 128  # packed u8, 6 channels, 0.1 s
+    with av.open(str(src), "w") as out:
+        video = out.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        audio = out.add_stream("pcm_u8", rate=48000, layout="5.1")
+        frame = av.AudioFrame.from_ndarray(samples, format="u8", layout="5.1")
+        frame.sample_rate, frame.pts = 48000, 0
+        out.mux(audio.encode(frame))
+        out.mux(audio.encode())
+        out.mux(video.encode(av.VideoFrame.from_ndarray(pattern(0), format="rgb24")))
+        out.mux(video.encode())
+    with VideoWriter(tmp_path / "o.mp4", fps=10, width=W, height=H, audio_source=src) as writer:
+        writer.write(pattern(0)[None])
+    assert writer.audio_report["reencoded"] == [(1, "aac")]
+    assert [(a.codec, a.channels, a.sample_rate) for a in probe(tmp_path / "o.mp4").audio] == [("aac", 6, 48000)]
+
+
+def test_writer_copies_mov_text_subtitles(tmp_path: Path) -> None:
+    src = tmp_path / "sub.mp4"
+    with av.open(str(src), "w") as out:
+        video = out.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        subs = out.add_mux_stream("mov_text")
+        subs.time_base = Fraction(1, 1000)
+        subs.metadata["language"] = "fra"
+        for t in range(4):
+            out.mux(video.encode(av.VideoFrame.from_ndarray(pattern(t), format="rgb24")))
+        text = b"bonjour"
+        packet = av.Packet(len(text).to_bytes(2, "big") + text)
+        packet.pts, packet.dts, packet.duration, packet.stream = 0, 0, 200, subs
+        packet.time_base = Fraction(1, 1000)
+        out.mux(packet)
+        out.mux(video.encode())
+    with VideoWriter(tmp_path / "o.mp4", fps=10, width=W, height=H, audio_source=src) as writer:
+        writer.write(np.stack([pattern(t) for t in range(4)]))
+    info = probe(tmp_path / "o.mp4")
+    assert [(s.codec, s.language) for s in info.subtitles] == [("mov_text", "fra")]
+    with av.open(str(tmp_path / "o.mp4")) as container:
+        payloads = [bytes(p) for p in container.demux(container.streams.subtitles[0]) if p.size]
+    assert payloads == [b"\x00\x07bonjour"]
+
+
+def test_writer_removes_temp_file_on_exception_and_keeps_old_output(tmp_path: Path) -> None:
+    out = tmp_path / "o.mp4"
+    out.write_bytes(b"previous result")
+    with pytest.raises(RuntimeError, match="boom"):
+        with VideoWriter(out, fps=FPS, width=W, height=H) as writer:
+            writer.write(np.stack([pattern(t) for t in range(3)]))
+            raise RuntimeError("boom")
+    assert out.read_bytes() == b"previous result" and leftovers(tmp_path) == []
+    with pytest.raises(OutputError):  # nothing written: an error, and no file
+        with VideoWriter(tmp_path / "empty.mp4", fps=FPS, width=W, height=H):
+            pass
+    assert not (tmp_path / "empty.mp4").exists() and leftovers(tmp_path) == []
+    with pytest.raises(InputError):  # wrong frame size
+        with VideoWriter(tmp_path / "size.mp4", fps=FPS, width=W, height=H) as writer:
+            writer.write(np.zeros((1, H, W + 2, 3), np.float32))
+    assert not (tmp_path / "size.mp4").exists() and leftovers(tmp_path) == []
+
+
+def test_writer_frame_packing_sei_and_hevc(tmp_path: Path) -> None:
+    frames = np.stack([pattern(t) for t in range(2)])
+    for packing, expected in ((None, False), ("sbs", True)):
+        with VideoWriter(tmp_path / f"{packing}.mp4", fps=FPS, width=W, height=H, frame_packing=packing) as w:
+            w.write(frames)
+        assert (45 in sei_payload_types(tmp_path / f"{packing}.mp4")) is expected  # 45: frame packing
+    if not encoder_available("libx265"):
+        with pytest.raises(OptionError, match="libx265"):
+            VideoWriter(tmp_path / "h.mp4", fps=FPS, width=W, height=H, codec="hevc")
+        return
+    with VideoWriter(tmp_path / "h.mp4", fps=FPS, width=W, height=H, codec="hevc") as w:
+        w.write(frames)
+    info = probe(tmp_path / "h.mp4")
+    assert (info.codec, info.frames, info.fps) == ("hevc", 2, FPS)
+
+
+def test_writer_rejects_bad_options(tmp_path: Path) -> None:
+    for kwargs in ({"codec": "vp9"}, {"crf": 60}, {"frame_packing": "diagonal"}, {"fps": 0}):
+        with pytest.raises(OptionError):
+            VideoWriter(tmp_path / "o.mp4", **{"fps": FPS, "width": W, "height": H, **kwargs})
+    with pytest.raises(OptionError):
+        open_writer(tmp_path / "o.xyz", fps=FPS, width=W, height=H)
+    assert leftovers(tmp_path) == []
+
+
+def test_unwritable_output_raises_output_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(OutputError):
+        VideoWriter(blocker / "o.mp4", fps=FPS, width=W, height=H)
+
+
+def test_png_sequence_and_single_image_outputs(tmp_path: Path) -> None:
+    frames = np.stack([pattern(t) for t in range(3)])
+    with open_writer(tmp_path / "seq", fps=FPS, width=W, height=H) as writer:
+        writer.write(frames[:2])
+        writer.write(frames[2:])
+    assert isinstance(writer, ImageSequenceWriter)
+    assert sorted(p.name for p in (tmp_path / "seq").iterdir()) == ["00000.png", "00001.png", "00002.png"]
+    back, _ = read_frames(tmp_path / "seq")
+    np.testing.assert_array_equal(np.round(back * 255).astype(np.uint8), frames)
+    for name in ("one.png", "one.jpg"):
+        with open_writer(tmp_path / name, fps=FPS, width=W, height=H) as writer:
+            writer.write(frames[:1])
+        single, info = read_frames(tmp_path / name)
+        assert info.kind == "image" and np.abs(single[0] * 255 - frames[0]).max() <= (0.5 if name.endswith("png") else 12)
+    with pytest.raises(InputError):
+        with open_writer(tmp_path / "two.png", fps=FPS, width=W, height=H) as writer:
+            writer.write(frames[:2])
+    assert not (tmp_path / "two.png").exists() and leftovers(tmp_path) == []
