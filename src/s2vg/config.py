@@ -114,3 +114,169 @@ class CleanupConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.planes, int) or self.planes < 1:
             raise OptionError(f"planes must be an integer >= 1; got {self.planes!r}")
+
+
+FlowPreset = Literal["ultrafast", "fast", "medium"]
+FLOW_PRESETS: tuple[str, ...] = ("ultrafast", "fast", "medium")
+FillMotion = Literal["flow", "static"]
+FILL_MOTIONS: tuple[str, ...] = ("flow", "static")
+
+
+@dataclass(frozen=True)
+class ClassicalFillConfig:
+    """The classical (weight-free) inpainter of the frame matrix (DESIGN.md section 3a).
+
+    Args:
+        temporal: copy real pixels of the same view from other timestamps first;
+            defaults to True.
+        temporal_window: largest number of frames a real pixel may travel; defaults to 30.
+        motion: how the background moves between frames: ``"flow"`` (optical flow of the
+            source video) or ``"static"`` (same pixel position); defaults to ``"flow"``.
+        flow_preset: OpenCV DIS preset for ``"flow"``: ``"ultrafast"``, ``"fast"`` or
+            ``"medium"``; defaults to ``"fast"``.
+        colour_tolerance: largest mean absolute colour difference in [0, 1] of the
+            background beside a hole between two frames for a temporal copy to be
+            trusted; defaults to 0.06.
+        views: fill inner views from their filled outer neighbour so that all views show
+            the same background; defaults to True.
+        depth_tolerance: relative depth margin: a pixel at least (1 - margin) times as far
+            as a hole's background counts as that background; defaults to 0.1.
+        same_surface_ratio: hole runs whose two ends differ in depth by at most this
+            fraction are cracks of one surface and are interpolated; defaults to 0.05.
+        edge_skip: background pixels next to a hole that are not used as fill colour
+            (warped depth edges are unreliable); defaults to 1.
+        background_window: background pixels averaged for the fill colour; defaults to 4.
+        seam_px: decay length in pixels of the blend toward the pixel at the hole's
+            background edge; 0 turns it off; defaults to 1.5.
+        smooth_sigma: standard deviation in pixels of the smoothing across rows inside
+            filled regions; 0 turns it off; defaults to 1.5.
+    """
+
+    temporal: bool = True
+    temporal_window: int = 30
+    motion: FillMotion = "flow"
+    flow_preset: FlowPreset = "fast"
+    colour_tolerance: float = 0.06
+    views: bool = True
+    depth_tolerance: float = 0.1
+    same_surface_ratio: float = 0.05
+    edge_skip: int = 1
+    background_window: int = 4
+    seam_px: float = 1.5
+    smooth_sigma: float = 1.5
+
+    def __post_init__(self) -> None:
+        _check_choice("fill motion", self.motion, FILL_MOTIONS)
+        _check_choice("flow preset", self.flow_preset, FLOW_PRESETS)
+        for name in ("temporal_window", "background_window"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise OptionError(f"{name.replace('_', ' ')} must be an integer >= 1; got {value!r}")
+        if not isinstance(self.edge_skip, int) or self.edge_skip < 0:
+            raise OptionError(f"edge skip must be an integer >= 0; got {self.edge_skip!r}")
+        for name in ("colour_tolerance", "depth_tolerance", "same_surface_ratio"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or not 0 <= value <= 1:
+                raise OptionError(f"{name.replace('_', ' ')} must be in [0, 1]; got {value!r}")
+        for name in ("seam_px", "smooth_sigma"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise OptionError(f"{name.replace('_', ' ')} must be >= 0; got {value!r}")
+
+
+DiffusionScheduler = Literal["auto", "ddpm", "ddim", "native"]
+DIFFUSION_SCHEDULERS: tuple[str, ...] = ("auto", "ddpm", "ddim", "native")
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    """The diffusion frame-matrix sampler (DESIGN.md section 3b); every number of the method.
+
+    Timestep thresholds are in the units of ``scheduler.timesteps`` (0..1000 for the DDPM
+    family; sigma x 1000 for flow matching) and are compared with those values, never with
+    a loop index.
+
+    Args:
+        steps: denoising steps; defaults to 50.
+        scheduler: ``"ddpm"``, ``"ddim"`` (both built from the model's scheduler config),
+            ``"native"`` (the model's own scheduler) or ``"auto"`` (DDPM for DDPM-family
+            models, the native scheduler for flow matching); defaults to ``"auto"``.
+        eta: DDIM noise weight; defaults to 0.0.
+        guidance_scale: classifier-free guidance weight; 1 switches guidance off (no
+            unconditional evaluation); defaults to 7.5.
+        negative_prompt: prompt of the unconditional branch; defaults to
+            ``"low-quality, blurry, flickering, ghost"``.
+        resample: frame-matrix resamples R per step (columns, rows 0->V-1, columns,
+            rows V-1->0, ...); defaults to 6.
+        frame_matrix_end: after the timestep falls to this value only the target views are
+            denoised; defaults to 500.
+        target_resample: resamples per step of the target views after ``frame_matrix_end``
+            (and of the exclusive target pass of the multi-view second stage); defaults to 2.
+        reinject: disocclusion boundary re-injection; defaults to True.
+        reinject_end: re-inject while the timestep is above this value; defaults to 0.
+        mask_erode: side in pixels of the square kernel that erodes the known-mask first
+            (3 removes a one-pixel band at depth edges); defaults to 3.
+        mask_threshold: box-filtered known fraction above which a pixel counts as known;
+            defaults to 0.7.
+        soft_mask_kernel: side of the Gaussian that softens the latent mask (odd, 1 = hard
+            mask); defaults to 5.
+        multiview: denoise every view to the end with the second stage (for the spatial
+            video) instead of only the target views after ``frame_matrix_end``; defaults to False.
+        stage2_begin: multi-view second stage starts when the timestep falls to this value;
+            defaults to 600.
+        stage2_resample: resamples per step in the second stage; defaults to 4.
+        stage2_time_every: in the second stage every n-th resample runs along time
+            (columns), the others along views (rows, alternating direction); defaults to 3.
+        window_overlap: frames shared by consecutive windows when a column or row is longer
+            than the model takes at once; defaults to 4.
+        batch_frames: memory budget of one model call, in frames x batch (guidance
+            included); None puts a whole pass in one call; defaults to None.
+        vae_batch_frames: frames per VAE encode or decode call; defaults to 16.
+        paste_known: paste the real (eroded) known pixels of every view over the result;
+            the source view is always pasted; defaults to True.
+        seed: seed of every random draw of the sampler; defaults to 42.
+    """
+
+    steps: int = 50
+    scheduler: DiffusionScheduler = "auto"
+    eta: float = 0.0
+    guidance_scale: float = 7.5
+    negative_prompt: str = "low-quality, blurry, flickering, ghost"
+    resample: int = 6
+    frame_matrix_end: float = 500.0
+    target_resample: int = 2
+    reinject: bool = True
+    reinject_end: float = 0.0
+    mask_erode: int = 3
+    mask_threshold: float = 0.7
+    soft_mask_kernel: int = 5
+    multiview: bool = False
+    stage2_begin: float = 600.0
+    stage2_resample: int = 4
+    stage2_time_every: int = 3
+    window_overlap: int = 4
+    batch_frames: int | None = None
+    vae_batch_frames: int = 16
+    paste_known: bool = True
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        _check_choice("diffusion scheduler", self.scheduler, DIFFUSION_SCHEDULERS)
+        for name, low in (("steps", 1), ("resample", 0), ("target_resample", 0), ("stage2_resample", 0),
+                          ("stage2_time_every", 1), ("window_overlap", 0), ("vae_batch_frames", 1), ("mask_erode", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise OptionError(f"{name.replace('_', ' ')} must be an integer >= {low}; got {value!r}")
+        if not isinstance(self.soft_mask_kernel, int) or self.soft_mask_kernel < 1 or self.soft_mask_kernel % 2 == 0:
+            raise OptionError(f"soft mask kernel must be an odd integer >= 1; got {self.soft_mask_kernel!r}")
+        if self.batch_frames is not None and (not isinstance(self.batch_frames, int) or self.batch_frames < 1):
+            raise OptionError(f"batch frames must be an integer >= 1 or None; got {self.batch_frames!r}")
+        if not math.isfinite(self.guidance_scale) or self.guidance_scale < 1:
+            raise OptionError(f"guidance scale must be >= 1 (1 switches guidance off); got {self.guidance_scale!r}")
+        if not math.isfinite(self.eta) or not 0 <= self.eta <= 1:
+            raise OptionError(f"eta must be in [0, 1]; got {self.eta!r}")
+        if not 0 < self.mask_threshold <= 1:
+            raise OptionError(f"mask threshold must be in (0, 1]; got {self.mask_threshold!r}")
+        for name in ("frame_matrix_end", "reinject_end", "stage2_begin"):
+            if not math.isfinite(getattr(self, name)):
+                raise OptionError(f"{name.replace('_', ' ')} must be a finite timestep; got {getattr(self, name)!r}")

@@ -1,0 +1,164 @@
+"""The classical fill of a whole frame matrix on NumPy arrays (DESIGN.md section 3a).
+
+Order of work, per view, outermost views first on each side of the source:
+1. real pixels of the same view at other timestamps (:mod:`.temporal`);
+2. the view's filled outer neighbour, at the background's parallax (:mod:`.crossview`);
+3. the background side of each remaining hole run (:mod:`.rowfill`).
+Known pixels are never written. Depth is filled too, with the depth of the background
+each invented pixel was taken from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2vg.config import ClassicalFillConfig
+from s2vg.inpaint.classical.crossview import transfer_from_view
+from s2vg.inpaint.classical.rowfill import row_fill_values, smooth_across_rows
+from s2vg.inpaint.classical.scan import find_anchors
+from s2vg.inpaint.classical.temporal import propagate_in_time, source_flows
+from s2vg.progress import SILENT, Progress
+
+
+def fill_order(offsets: np.ndarray, source_index: int) -> list[tuple[int, int | None]]:
+    """The order in which views are filled, and the donor view of each.
+
+    Args:
+        offsets: ``(V, 2)`` camera positions relative to the source (metres).
+        source_index: the source view, never filled.
+
+    Returns:
+        ``(view, donor)`` pairs, farthest views from the source first; the donor is the
+        nearest view that lies farther out on the same side (positive dot product of the
+        offsets), or None.
+    """
+    dist = np.linalg.norm(offsets, axis=1)
+    views = [v for v in np.argsort(-dist, kind="stable").tolist() if v != source_index]
+    order: list[tuple[int, int | None]] = []
+    for i, v in enumerate(views):
+        donors = [
+            o for o in views[:i]
+            if dist[o] > dist[v] and float(offsets[o] @ offsets[v]) > 0
+        ]
+        donor = min(donors, key=lambda o: (float(np.linalg.norm(offsets[o] - offsets[v])), o)) if donors else None
+        order.append((v, donor))
+    return order
+
+
+def classical_fill(
+    colors: np.ndarray,
+    known: np.ndarray,
+    depth: np.ndarray,
+    positions: np.ndarray,
+    focal: float,
+    source_index: int,
+    config: ClassicalFillConfig = ClassicalFillConfig(),
+    progress: Progress = SILENT,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fill every unknown pixel of a frame matrix.
+
+    Args:
+        colors: ``(V, T, H, W, 3)`` float32 in [0, 1].
+        known: ``(V, T, H, W)`` bool.
+        depth: ``(V, T, H, W)`` float32 depth in metres (0 where unknown).
+        positions: ``(V, 3)`` camera positions in metres (parallel cameras).
+        focal: focal length in pixels.
+        source_index: the view holding the source video.
+        config: options; see :class:`~s2vg.config.ClassicalFillConfig`.
+        progress: receives one update per filled view.
+
+    Returns:
+        ``(colors, depth)``: new ``(V, T, H, W, 3)`` float32 and ``(V, T, H, W)`` float32
+        arrays, equal to the inputs at known pixels and filled everywhere else.
+    """
+    out_c = np.array(colors, dtype=np.float32, copy=True)
+    out_d = np.array(depth, dtype=np.float32, copy=True)
+    out_d[~known] = 0.0
+    offsets = np.asarray(positions, dtype=np.float64)[:, :2] - np.asarray(positions, dtype=np.float64)[source_index, :2]
+    n_t = known.shape[1]
+    # Disocclusions open along the camera displacement: scan rows for a horizontal rig,
+    # columns for a vertical one (swapped axes are views, so writes reach out_c).
+    vertical = float(np.abs(offsets[:, 1]).sum()) > float(np.abs(offsets[:, 0]).sum())
+    if vertical:
+        offsets = offsets[:, ::-1]
+        known = known.swapaxes(2, 3)
+        c_all, d_all = out_c.swapaxes(2, 3), out_d.swapaxes(2, 3)
+    else:
+        c_all, d_all = out_c, out_d
+    # The source view is fully known by contract; should it not be, it is filled last.
+    order = fill_order(offsets, source_index) + [(source_index, None)]
+    todo = [(v, donor) for v, donor in order if not known[v].all()]
+    if not todo:
+        return out_c, out_d
+
+    to_prev = to_next = None
+    if config.temporal and config.motion == "flow" and n_t > 1:
+        to_prev, to_next = source_flows(np.ascontiguousarray(out_c[source_index]), config.flow_preset)
+        if vertical:
+            to_prev = to_prev.swapaxes(1, 2)[..., ::-1]
+            to_next = to_next.swapaxes(1, 2)[..., ::-1]
+
+    tol = config.depth_tolerance
+    with progress.stage("classical fill", total=len(todo), unit="view") as bar:
+        for v, donor in todo:
+            c, d = c_all[v], d_all[v]
+            avail = known[v].copy()
+            shift = (focal * offsets[v, 0], focal * offsets[v, 1])
+            if config.temporal and n_t > 1:
+                anchors = find_anchors(avail, d, config.same_surface_ratio)
+                ok, values, found = propagate_in_time(
+                    c, avail, d, anchors, to_prev, to_next, shift,
+                    window=config.temporal_window, depth_tolerance=tol,
+                    colour_tolerance=config.colour_tolerance,
+                    check_start=config.edge_skip, check_px=config.background_window,
+                )
+                _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
+            if config.views and donor is not None and not avail.all():
+                anchors = find_anchors(avail, d, config.same_surface_ratio)
+                anchors = anchors.subset(anchors.has_anchor)
+                donor_shift = (focal * (offsets[donor, 0] - offsets[v, 0]), focal * (offsets[donor, 1] - offsets[v, 1]))
+                ok, values, found = transfer_from_view(
+                    c_all[donor], d_all[donor], anchors.t, anchors.y, anchors.x,
+                    anchors.background_depth(), donor_shift, depth_tolerance=tol,
+                )
+                _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
+            if not avail.all():
+                _fill_from_background(c, d, avail, config)
+            if not avail.all():
+                # Rows with nothing to read (a whole row unknown): scan the columns instead.
+                _fill_from_background(c.swapaxes(1, 2), d.swapaxes(1, 2), avail.swapaxes(1, 2), config)
+            if not avail.all():
+                # Whole frames without a single value: the mean of the source frame.
+                empty = ~avail.any(axis=(1, 2))
+                mean = np.asarray(c_all[source_index][empty]).mean(axis=(1, 2))
+                c[empty] = mean[:, None, None, :]
+            bar.update(1)
+    return out_c, out_d
+
+
+def _fill_from_background(c: np.ndarray, d: np.ndarray, avail: np.ndarray, config: ClassicalFillConfig) -> None:
+    """Step 3 on one view (scan axis last), in place; leaves rows without anchors alone."""
+    anchors = find_anchors(avail, d, config.same_surface_ratio)
+    anchors = anchors.subset(anchors.has_anchor)
+    if anchors.count == 0:
+        return
+    values, z_bg = row_fill_values(
+        c, avail, d, anchors,
+        skip=config.edge_skip, window=config.background_window,
+        seam_px=config.seam_px, depth_tolerance=config.depth_tolerance,
+    )
+    values = smooth_across_rows(
+        values, z_bg, anchors.t, anchors.y, anchors.x, avail.shape,
+        sigma=config.smooth_sigma, depth_tolerance=config.depth_tolerance,
+    )
+    _write(c, d, avail, anchors.t, anchors.y, anchors.x, values, z_bg)
+
+
+def _write(
+    c: np.ndarray, d: np.ndarray, avail: np.ndarray,
+    t: np.ndarray, y: np.ndarray, x: np.ndarray, values: np.ndarray, found_depth: np.ndarray,
+) -> None:
+    """Store ``(N, 3)`` values and ``(N,)`` depths at pixels ``(t, y, x)`` and mark them available."""
+    c[t, y, x] = values
+    d[t, y, x] = found_depth
+    avail[t, y, x] = True

@@ -1,0 +1,63 @@
+"""The ``classical`` inpainter: weight-free, deterministic fill of a frame matrix."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from s2vg.config import ClassicalFillConfig
+from s2vg.errors import InputError, OptionError
+from s2vg.geometry.frame_matrix import FrameMatrix
+from s2vg.inpaint.classical.fill import classical_fill
+from s2vg.progress import SILENT, Progress
+
+
+class ClassicalInpainter:
+    """Fills disocclusions from real pixels of other timestamps and views, then from the
+    background side of each hole (DESIGN.md section 3a).
+
+    Args:
+        config: all options; defaults to ``ClassicalFillConfig()``.
+        **overrides: individual fields of :class:`~s2vg.config.ClassicalFillConfig`
+            that replace those of ``config`` (so ``get_inpainter("classical", seam_px=0)``
+            works).
+
+    Calling it with a :class:`FrameMatrix` returns a new matrix whose ``colors`` are filled
+    everywhere, ``known`` unchanged (it still marks what is real), known pixels untouched,
+    and ``depth`` filled with the background depth each invented pixel was taken from.
+    """
+
+    name = "classical"
+
+    def __init__(self, config: ClassicalFillConfig | None = None, **overrides: object) -> None:
+        config = config if config is not None else ClassicalFillConfig()
+        fields = {f.name for f in dataclasses.fields(ClassicalFillConfig)}
+        unknown = sorted(set(overrides) - fields)
+        if unknown:
+            raise OptionError(
+                f"unknown option(s) {', '.join(unknown)} for the classical inpainter; choose from {', '.join(sorted(fields))}"
+            )
+        self.config = dataclasses.replace(config, **overrides) if overrides else config
+
+    def __call__(self, matrix: FrameMatrix, progress: Progress = SILENT) -> FrameMatrix:
+        """Fill ``matrix``; see the class docstring."""
+        if not isinstance(matrix, FrameMatrix):
+            raise InputError(f"the classical inpainter needs a FrameMatrix; got {type(matrix).__name__}")
+        if not matrix.colors.is_floating_point():
+            raise InputError(f"frame matrix colors must be float in [0, 1]; got dtype {matrix.colors.dtype}")
+        device = matrix.colors.device
+        colors, depth = classical_fill(
+            matrix.colors.detach().to("cpu", torch.float32).numpy(),
+            matrix.known.detach().cpu().numpy().astype(bool, copy=False),
+            matrix.depth.detach().to("cpu", torch.float32).numpy(),
+            matrix.rig.positions,
+            matrix.rig.focal,
+            matrix.source_index,
+            self.config,
+            progress,
+        )
+        return matrix.replace(
+            colors=torch.from_numpy(colors).to(device=device, dtype=matrix.colors.dtype),
+            depth=torch.from_numpy(depth).to(device=device, dtype=matrix.depth.dtype),
+        )

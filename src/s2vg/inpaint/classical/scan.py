@@ -1,0 +1,125 @@
+"""Hole runs along the scan axis and the background side of each hole pixel.
+
+Disocclusions of a parallel-camera rig are background revealed beside a nearer edge,
+along the direction the camera moved. Scanning each row (the scan axis is the last
+array axis) from every hole pixel to the nearest available pixel on its left and on
+its right finds the two ends of its hole run; the end with the larger depth is the
+background, and the fill is taken from that side only. All functions work on flat
+lists of hole pixels so that the cost follows the hole area, not the frame area.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def nearest_available(avail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the nearest available pixel at or before / at or after each position.
+
+    Args:
+        avail: ``(..., W)`` bool, True where a pixel holds a usable value.
+
+    Returns:
+        ``(left, right)``, each ``(..., W)`` int32: ``left`` is the largest index
+        ``<= x`` that is available (-1 if none), ``right`` the smallest index ``>= x``
+        that is available (W if none).
+    """
+    width = avail.shape[-1]
+    idx = np.arange(width, dtype=np.int32)
+    left = np.where(avail, idx, np.int32(-1))
+    np.maximum.accumulate(left, axis=-1, out=left)
+    right = np.where(avail, idx, np.int32(width))[..., ::-1]
+    right = np.minimum.accumulate(right, axis=-1)[..., ::-1]
+    return left, right
+
+
+@dataclass(frozen=True)
+class HoleAnchors:
+    """Where the background of each hole pixel lies along its row.
+
+    All arrays are flat, one entry per hole pixel, in C order of ``(T, H, W)``
+    (so sorted by frame, then row, then position).
+
+    Attributes:
+        t, y, x: ``(N,)`` int64 frame, row and position along the scan axis.
+        anchor: ``(N,)`` int64 position of the available pixel that ends the hole run on
+            the background side (the farther of the two ends), -1 where the row has
+            no available pixel at all.
+        direction: ``(N,)`` int64, +1 when the anchor lies after the pixel (larger x),
+            -1 when before; stepping from the anchor by ``direction`` moves away from the hole.
+        depth: ``(N,)`` float32 depth at the anchor (0 where there is none).
+        other: ``(N,)`` int64 position of the other end when both ends lie on the same
+            surface (depths within the same-surface ratio), else -1; such pixels are
+            interpolated between both ends (cracks, not disocclusions).
+        other_depth: ``(N,)`` float32 depth at ``other`` (0 where unused).
+    """
+
+    t: np.ndarray
+    y: np.ndarray
+    x: np.ndarray
+    anchor: np.ndarray
+    direction: np.ndarray
+    depth: np.ndarray
+    other: np.ndarray
+    other_depth: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return int(self.t.shape[0])
+
+    @property
+    def has_anchor(self) -> np.ndarray:
+        return self.anchor >= 0
+
+    def subset(self, keep: np.ndarray) -> "HoleAnchors":
+        """The anchors of the hole pixels selected by the ``(N,)`` bool mask ``keep``."""
+        return HoleAnchors(*(getattr(self, f)[keep] for f in _FIELDS))
+
+    def background_depth(self) -> np.ndarray:
+        """``(N,)`` float32 depth of the background at each hole pixel: the anchor's depth,
+        or the linear interpolation between both ends where they are one surface."""
+        two = self.other >= 0
+        out = self.depth.copy()
+        if two.any():
+            span = np.abs(self.other[two] - self.anchor[two]).astype(np.float32)
+            lam = np.abs(self.x[two] - self.anchor[two]).astype(np.float32) / span
+            out[two] = (1.0 - lam) * self.depth[two] + lam * self.other_depth[two]
+        return out
+
+
+_FIELDS = ("t", "y", "x", "anchor", "direction", "depth", "other", "other_depth")
+
+
+def find_anchors(avail: np.ndarray, depth: np.ndarray, same_surface_ratio: float) -> HoleAnchors:
+    """Background-side anchors of every unavailable pixel, scanning along the last axis.
+
+    Args:
+        avail: ``(T, H, W)`` bool, True where a pixel holds a value (real or already filled).
+        depth: ``(T, H, W)`` float32 depth of the available pixels (ignored elsewhere).
+        same_surface_ratio: two run ends whose depths differ by at most this fraction
+            of the larger one count as one surface and are interpolated.
+
+    Returns:
+        The :class:`HoleAnchors` of the pixels where ``avail`` is False.
+    """
+    width = avail.shape[-1]
+    left, right = nearest_available(avail)
+    t, y, x = np.nonzero(~avail)
+    lo = left[t, y, x].astype(np.int64)
+    hi = right[t, y, x].astype(np.int64)
+    has_lo = lo >= 0
+    has_hi = hi < width
+    z_lo = np.where(has_lo, depth[t, y, np.clip(lo, 0, width - 1)], np.float32(-np.inf)).astype(np.float32)
+    z_hi = np.where(has_hi, depth[t, y, np.clip(hi, 0, width - 1)], np.float32(-np.inf)).astype(np.float32)
+    # The background is the farther end; ties and one-sided runs fall out of the comparison.
+    use_hi = has_hi & (~has_lo | (z_hi >= z_lo))
+    anchor = np.where(use_hi, hi, np.where(has_lo, lo, -1))
+    direction = np.where(use_hi, 1, -1).astype(np.int64)
+    z_anchor = np.where(use_hi, z_hi, np.where(has_lo, z_lo, 0.0)).astype(np.float32)
+    z_far = np.maximum(z_lo, z_hi)
+    same = has_lo & has_hi & (np.abs(z_lo - z_hi) <= same_surface_ratio * z_far)
+    other = np.where(same, np.where(use_hi, lo, hi), -1)
+    other_depth = np.where(same, np.where(use_hi, z_lo, z_hi), 0.0).astype(np.float32)
+    return HoleAnchors(t, y, x, anchor, direction, z_anchor, other, other_depth)
