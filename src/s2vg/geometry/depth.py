@@ -122,3 +122,35 @@ def disparity_to_depth(disparity_px: torch.Tensor, focal: float, baseline: float
         )
     d = torch.clamp(disparity_px.double(), min=1e-6)
     return (focal * baseline / d).float()
+
+
+def to_depth_m(
+    values: torch.Tensor,
+    kind: str,
+    *,
+    far: float | None = 10.0,
+    near: float | None = None,
+    focal: float | None = None,
+    baseline: float | None = None,
+) -> torch.Tensor:
+    """Depth in metres from any supported depth input (the ``--depth-kind`` switch).
+
+    Args:
+        values: ``(T, H, W)`` depth input of the given kind.
+        kind: ``"relative"`` inverse depth (normalised over the clip, then inverted with
+            ``far``/``near``), ``"metric"`` metres (taken literally) or ``"disparity"``
+            pixels at ``baseline`` (taken literally: ``z = focal * baseline / d``).
+        focal, baseline: needed for ``"disparity"``.
+
+    Returns:
+        ``(T, H, W)`` float32 depth in metres.
+    """
+    if kind == "relative":
+        return relative_to_depth(values, far=far, near=near)
+    if kind == "metric":
+        return check_metric_depth(values)
+    if kind == "disparity":
+        if focal is None or baseline is None:
+            raise ValueError("disparity needs the rig's focal length and baseline")
+        return disparity_to_depth(values, focal, baseline)
+    raise ValueError(f"unknown depth kind {kind!r}")

@@ -1,0 +1,210 @@
+"""The ``s2vg`` command line: thin commands over :mod:`s2vg.api`.
+
+Each command checks its option combinations, builds configs (defaults come from the
+dataclasses in :mod:`s2vg.config`) and calls one API function. Errors become one line
+on stderr and a non-zero exit code through :data:`ERROR_TABLE`; ``S2VG_DEBUG=1`` shows
+the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from s2vg import __version__
+from s2vg.config import DEPTH_KINDS, RIG_MODES, CleanupConfig, DepthConfig, RigConfig
+from s2vg.errors import InputError, MissingWeightsError, OptionError, OutputError, S2VGError
+
+# Exception type -> (label, exit code); subclasses before their bases.
+ERROR_TABLE: list[tuple[type[BaseException], str, int]] = [
+    (MissingWeightsError, "missing weights", 2),
+    (InputError, "bad input", 2),
+    (OptionError, "bad option", 2),
+    (OutputError, "cannot write output", 2),
+    (S2VGError, "error", 1),
+    (MemoryError, "out of memory", 1),
+]
+
+
+def default(config: type, name: str) -> Any:
+    """The default of a config dataclass field: the one place defaults are written."""
+    field = config.__dataclass_fields__[name]
+    return field.default
+
+
+def add_output_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout (no progress bars)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_rig_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("rig (the virtual cameras)")
+    group.add_argument("--mode", choices=RIG_MODES, default=default(RigConfig, "mode"), help="where the source camera sits")
+    group.add_argument("--views", type=int, default=default(RigConfig, "views"), help="views V, source included (default %(default)s)")
+    group.add_argument("--baseline", type=float, default=default(RigConfig, "baseline"), help="largest baseline B in metres (default %(default)s)")
+    group.add_argument("--focal", type=float, default=None, help="focal length in px (default: 800 scaled by width/576)")
+    group.add_argument("--circle-diameter", type=float, default=default(RigConfig, "circle_diameter"), help="circle rig diameter in metres")
+    group.add_argument("--circle-squash", type=float, default=default(RigConfig, "circle_squash"), help="circle rig vertical squash")
+
+
+def add_depth_kind_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("depth meaning")
+    group.add_argument(
+        "--depth-kind",
+        choices=DEPTH_KINDS,
+        default=default(DepthConfig, "kind"),
+        help="relative: inverse depth (larger = nearer), normalised over the clip; metric: metres; "
+        "disparity: pixels of shift at the baseline (default %(default)s)",
+    )
+    group.add_argument("--far", type=float, default=default(DepthConfig, "far"), help="depth of the farthest content in metres (relative depth)")
+    group.add_argument("--near", type=float, default=None, help="divisor moving the nearest content away (relative depth)")
+
+
+def rig_config(args: argparse.Namespace) -> RigConfig:
+    return RigConfig(
+        mode=args.mode,
+        views=args.views,
+        baseline=args.baseline,
+        focal=args.focal,
+        circle_diameter=args.circle_diameter,
+        circle_squash=args.circle_squash,
+    )
+
+
+def depth_config(args: argparse.Namespace) -> DepthConfig:
+    return DepthConfig(kind=args.depth_kind, far=args.far, near=args.near)
+
+
+def make_progress(args: argparse.Namespace):
+    from s2vg.progress import Progress
+
+    return Progress(enabled=not (args.json or args.quiet) and sys.stderr.isatty())
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_matrix(args: argparse.Namespace) -> dict:
+    from s2vg import api
+
+    return api.export_frame_matrix(
+        args.input,
+        args.depth,
+        args.out,
+        rig=rig_config(args),
+        depth=depth_config(args),
+        cleanup=CleanupConfig(planes=args.planes, enabled=not args.no_cleanup),
+        max_frames=args.max_frames,
+        save_depth=args.save_depth,
+        progress=make_progress(args),
+    )
+
+
+def add_matrix(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="a video file, a folder of images (sorted by name) or one image")
+    parser.add_argument("--depth", required=True, help="depth file: .npy (T,H,W), .npz, FILE.npz:KEY, or a folder of per-frame 16-bit PNG/.npy")
+    parser.add_argument("--out", required=True, help="output folder for {frame:05d}_view{view:03d}.png and _mask.png")
+    add_rig_flags(parser)
+    add_depth_kind_flags(parser)
+    parser.add_argument("--planes", type=int, default=default(CleanupConfig, "planes"), help="cleanup depth planes P (default %(default)s)")
+    parser.add_argument("--no-cleanup", action="store_true", help="skip the multi-plane cleanup (raw splat)")
+    parser.add_argument("--max-frames", type=int, default=None, help="use only the first N frames")
+    parser.add_argument("--save-depth", action="store_true", help="also write depth.npy (V,T,H,W) in metres")
+    add_output_flags(parser)
+
+
+def _print_matrix(summary: dict) -> None:
+    print(
+        f"wrote {summary['views']} views x {summary['frames']} frames ({summary['width']}x{summary['height']}, "
+        f"focal {summary['focal']:.1f} px, {100 * summary['unknown_fraction']:.2f}% disoccluded) "
+        f"to {summary['output']} in {summary['seconds']['total']:.2f} s"
+    )
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], dict]
+    show: Callable[[dict], None]
+    examples: tuple[str, ...] = ()
+
+
+COMMANDS: list[Command] = [
+    Command(
+        "matrix",
+        "warp a clip with its depth into a frame matrix (V views x T frames) and write it as PNGs",
+        add_matrix,
+        cmd_matrix,
+        _print_matrix,
+        (
+            "s2vg matrix clip/images --depth clip/depth.npz:refined --out matrix/",
+            "s2vg matrix left.png --depth disp.npy --depth-kind disparity --views 2 --out pair/",
+        ),
+    ),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="s2vg",
+        description="Monocular video to stereoscopic 3D and spatial video (training-free frame-matrix method).",
+    )
+    parser.add_argument("--version", action="version", version=f"s2vg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        epilog = "examples:\n" + "\n".join(f"  {e}" for e in command.examples) if command.examples else None
+        p = sub.add_parser(
+            command.name, help=command.help, description=command.help, epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_arguments(p)
+        p.set_defaults(_command=command)
+    return parser
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_command", None):
+        parser.print_help()
+        return 2
+    command: Command = args._command
+    try:
+        summary = command.run(args)
+    except KeyboardInterrupt:
+        print("s2vg: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one table turns errors into one line
+        if os.environ.get("S2VG_DEBUG"):
+            raise
+        for kind, label, code in ERROR_TABLE:
+            if isinstance(exc, kind):
+                print(f"s2vg {command.name}: {label}: {exc}", file=sys.stderr)
+                return code
+        print(
+            f"s2vg {command.name}: internal error: {type(exc).__name__}: {exc} (run with S2VG_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+    if getattr(args, "json", False):
+        print(json.dumps(summary, indent=2, default=_jsonable))
+    else:
+        command.show(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
