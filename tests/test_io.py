@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from s2vg.errors import InputError, OptionError, OutputError
-from s2vg.io import iter_chunks, probe, read_frames
+from s2vg.io import describe, iter_chunks, probe, read_frames
 from s2vg.io.writer import ImageSequenceWriter, VideoWriter, encoder_available, open_writer
 
 FPS = Fraction(30000, 1001)
@@ -365,3 +365,57 @@ def test_png_sequence_and_single_image_outputs(tmp_path: Path) -> None:
         with open_writer(tmp_path / "two.png", fps=FPS, width=W, height=H) as writer:
             writer.write(frames[:2])
     assert not (tmp_path / "two.png").exists() and leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- formats and info
+
+
+def test_variable_rate_and_other_containers(tmp_path: Path) -> None:
+    vfr = tmp_path / "vfr.mp4"
+    times = [0, 33, 66, 150, 183, 300, 333, 366]  # milliseconds, irregular
+    with av.open(str(vfr), "w") as out:
+        video = out.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        video.codec_context.time_base = Fraction(1, 1000)
+        for t, ms in enumerate(times):
+            frame = av.VideoFrame.from_ndarray(pattern(t), format="rgb24")
+            frame.pts, frame.time_base = ms, Fraction(1, 1000)
+            out.mux(video.encode(frame))
+        out.mux(video.encode())
+    info = probe(vfr)
+    assert info.variable_rate and info.frames == len(times)
+    assert float(info.fps) == pytest.approx(len(times) / info.duration, rel=0.05)
+    frames, _ = read_frames(vfr)
+    assert [brightness_index(f) for f in frames] == list(range(len(times)))  # none dropped or repeated
+    for suffix, codec in ((".mkv", "libx264"), (".gif", "gif"), (".mov", "mpeg4")):
+        path = tmp_path / f"clip{suffix}"
+        with av.open(str(path), "w") as out:
+            video = out.add_stream(codec, rate=10)
+            video.width, video.height, video.pix_fmt = W, H, "rgb8" if codec == "gif" else "yuv420p"
+            for t in range(5):
+                out.mux(video.encode(av.VideoFrame.from_ndarray(pattern(t), format="rgb24")))
+            out.mux(video.encode())
+        info = probe(path)
+        assert (info.frames, info.fps, info.variable_rate) == (5, Fraction(10), False), suffix
+        frames, _ = read_frames(path)
+        assert frames.shape == (5, H, W, 3), suffix
+
+
+@pytest.mark.parametrize("degrees", [180, 270])
+def test_other_rotations(tmp_path: Path, degrees: int) -> None:
+    frames, info = read_frames(make_video(tmp_path / "r.mp4", frames=2, rotation=degrees))
+    assert info.rotation == degrees
+    upright = np.rot90(pattern(0), k=degrees // 90)
+    assert frames.shape[1:3] == upright.shape[:2]
+    assert np.abs(frames[0] * 255 - upright).mean() < 3
+
+
+def test_describe_lists_streams(tmp_path: Path) -> None:
+    text = describe(probe(make_video(tmp_path / "a.mp4", audio_layouts=("stereo", "5.1"), rotation=90)))
+    lines = text.splitlines()
+    assert lines[0] == "a.mp4: video h264 (yuv420p), 64x96, 30000/1001 fps (29.970), 12 frames, 0.400 s"
+    assert "rotation: 90 degrees" in lines[1]
+    assert lines[2:] == [
+        "  audio #1: aac, 2 channels (stereo), 48000 Hz",
+        "  audio #2: aac, 6 channels (5.1), 48000 Hz",
+    ]

@@ -4,7 +4,7 @@ Frames are ``(T, H, W, 3)`` float32 RGB in [0, 1] everywhere in this package.
 """
 
 from s2vg.io.frames import Chunk, iter_chunks, iter_frames, read_frames, read_image
-from s2vg.io.info import AudioStreamInfo, SubtitleStreamInfo, VideoInfo, probe
+from s2vg.io.info import AudioStreamInfo, SubtitleStreamInfo, VideoInfo, describe, probe
 from s2vg.io.layouts import (
     LAYOUTS,
     compose,
@@ -26,6 +26,7 @@ __all__ = [
     "VideoWriter",
     "compose",
     "compose_streams",
+    "describe",
     "frame_packing_for",
     "iter_chunks",
     "iter_frames",

@@ -279,3 +279,50 @@ def check_exists(path: Path) -> None:
     """Raise InputError when ``path`` does not exist."""
     if not path.exists():
         raise InputError(f"input {str(path)!r} does not exist; give a video file, an image folder or an image")
+
+
+def _format_fps(fps: Fraction) -> str:
+    if fps.denominator == 1:
+        return f"{fps.numerator} fps"
+    return f"{fps.numerator}/{fps.denominator} fps ({float(fps):.3f})"
+
+
+def describe(info: VideoInfo) -> str:
+    """Human-readable summary of a :class:`VideoInfo`, as ``s2vg info`` prints it.
+
+    The first line gives the kind, codec, displayed size, frame rate, frame count and
+    duration; one indented line follows per audio and subtitle stream. Example::
+
+        clip.mp4: video h264 (yuv420p), 1920x1080, 30000/1001 fps (29.970), 300 frames, 10.010 s
+          rotation: 90 degrees counter-clockwise (applied when reading)
+          audio #1: aac, 6 channels (5.1), 48000 Hz, language eng
+          subtitles #2: mov_text, language fra
+    """
+    name = info.path.name or str(info.path)
+    kind = {"video": "video", "images": "image folder", "image": "image"}[info.kind]
+    fmt = f" ({info.pixel_format})" if info.pixel_format else ""
+    rate = _format_fps(info.fps)
+    if info.variable_rate:
+        rate = f"variable frame rate, average {rate}"
+    elif info.kind != "video":
+        rate = f"{rate} (assumed)"
+    head = f"{name}: {kind} {info.codec}{fmt}, {info.width}x{info.height}"
+    if info.kind != "image":
+        head += f", {rate}, {info.frames} frame{'s' if info.frames != 1 else ''}, {info.duration:.3f} s"
+    lines = [head]
+    if info.kind == "images" and info.files:
+        lines.append(f"  files: {info.files[0].name} ... {info.files[-1].name}")
+    if info.rotation:
+        lines.append(f"  rotation: {info.rotation} degrees counter-clockwise (applied when reading)")
+    for audio in info.audio:
+        language = f", language {audio.language}" if audio.language else ""
+        lines.append(
+            f"  audio #{audio.index}: {audio.codec}, {audio.channels} channel{'s' if audio.channels != 1 else ''} "
+            f"({audio.layout}), {audio.sample_rate} Hz{language}"
+        )
+    for sub in info.subtitles:
+        language = f", language {sub.language}" if sub.language else ""
+        lines.append(f"  subtitles #{sub.index}: {sub.codec}{language}")
+    if info.kind == "video" and not info.audio:
+        lines.append("  audio: none")
+    return "\n".join(lines)
