@@ -280,3 +280,73 @@ class DiffusionConfig:
         for name in ("frame_matrix_end", "reinject_end", "stage2_begin"):
             if not math.isfinite(getattr(self, name)):
                 raise OptionError(f"{name.replace('_', ' ')} must be a finite timestep; got {getattr(self, name)!r}")
+
+
+@dataclass(frozen=True)
+class DepthStageConfig:
+    """Depth estimation, temporal stabilisation and the robust range of :mod:`s2vg.depth`.
+
+    Args:
+        estimator: ``"auto"`` (Depth Anything V2 when its weights are cached or
+            ``model_path`` is given, else the weight-free ``"heuristic"`` with a warning)
+            or a registry name from ``s2vg.depth.available_depth_estimators()``;
+            defaults to ``"auto"``.
+        model_path: local folder (or hub id) of a Depth Anything model, CLI
+            ``--depth-model``; defaults to None.
+        device: torch device of a learned estimator; defaults to None (CUDA when available).
+        batch_size: frames per model call; defaults to None (8 on CUDA, 2 on the CPU).
+        stabilize: smooth inverse depth over time with optical flow (skipped for estimators
+            that are temporally consistent by design); defaults to True.
+        window: stabilisation neighbours on each side, in frames; defaults to 3.
+        decay: standard deviation, in frames, of a neighbour's weight; defaults to 2.
+        colour_tolerance: warped-colour mismatch (mean absolute RGB in [0, 1]) at which a
+            neighbour's weight falls to 1/e; defaults to 0.06.
+        depth_tolerance: warped inverse-depth mismatch, as a fraction of the frame's
+            2-98 % range, at which a neighbour's weight falls to 1/e; defaults to 0.1.
+        guided_radius: radius in pixels of the guided filter on the stabilising correction;
+            0 turns it off; defaults to 4.
+        guided_eps: its regulariser in squared colour units of [0, 1]; defaults to 1e-3.
+        flow_scale: resolution factor of the stabilisation's optical flow; defaults to 0.5.
+        detect_cuts: detect shot cuts so that smoothing and the range restart at each;
+            defaults to True.
+        cut_min_distance: smallest colour-histogram (Bhattacharyya) distance between
+            consecutive frames that can be a cut; defaults to 0.3.
+        low_pct: low percentile of each frame's inverse depth for the range; defaults to 2.
+        high_pct: high percentile; defaults to 98.
+        range_smoothing: standard deviation in frames of the smoothing of the range along
+            time inside a shot; 0 = per frame, None = one range per shot; defaults to 12.
+    """
+
+    estimator: str = "auto"
+    model_path: str | None = None
+    device: str | None = None
+    batch_size: int | None = None
+    stabilize: bool = True
+    window: int = 3
+    decay: float = 2.0
+    colour_tolerance: float = 0.06
+    depth_tolerance: float = 0.1
+    guided_radius: int = 4
+    guided_eps: float = 1e-3
+    flow_scale: float = 0.5
+    detect_cuts: bool = True
+    cut_min_distance: float = 0.3
+    low_pct: float = 2.0
+    high_pct: float = 98.0
+    range_smoothing: float | None = 12.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.estimator, str) or not self.estimator:
+            raise OptionError(f"depth estimator must be a name such as auto or heuristic; got {self.estimator!r}")
+        for name, low in (("window", 0), ("guided_radius", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise OptionError(f"depth {name.replace('_', ' ')} must be an integer >= {low}; got {value!r}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            raise OptionError(f"depth batch size must be an integer >= 1 or None; got {self.batch_size!r}")
+        for name in ("decay", "colour_tolerance", "depth_tolerance", "guided_eps", "flow_scale", "cut_min_distance"):
+            _check_positive(f"depth {name.replace('_', ' ')}", getattr(self, name))
+        if not 0.0 <= self.low_pct < self.high_pct <= 100.0:
+            raise OptionError(f"depth percentiles must satisfy 0 <= low < high <= 100; got low={self.low_pct}, high={self.high_pct}")
+        if self.range_smoothing is not None and (not math.isfinite(self.range_smoothing) or self.range_smoothing < 0):
+            raise OptionError(f"depth range smoothing must be None or a number of frames >= 0; got {self.range_smoothing!r}")
