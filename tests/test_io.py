@@ -16,7 +16,7 @@ import pytest
 
 from s2vg.errors import InputError, OptionError, OutputError
 from s2vg.io import describe, iter_chunks, probe, read_frames
-from s2vg.io.writer import ImageSequenceWriter, VideoWriter, encoder_available, open_writer
+from s2vg.io.writer import ImageSequenceWriter, VideoWriter, encoder_available, open_writer, to_uint8
 
 FPS = Fraction(30000, 1001)
 H, W, T = 64, 96, 12
@@ -419,3 +419,30 @@ def test_describe_lists_streams(tmp_path: Path) -> None:
         "  audio #1: aac, 2 channels (stereo), 48000 Hz",
         "  audio #2: aac, 6 channels (5.1), 48000 Hz",
     ]
+
+
+def test_fewer_frames_than_the_source_trims_audio_to_the_video(tmp_path: Path) -> None:
+    src = make_video(tmp_path / "src.mp4", audio_layouts=("stereo",))
+    frames, info = read_frames(src, max_frames=4)
+    with VideoWriter(tmp_path / "o.mp4", fps=info.fps, width=W, height=H, audio_source=src) as writer:
+        writer.write(frames)
+    end = 4 / float(FPS)
+    source_packets = audio_packets(src)[0]
+    kept = [p for p in source_packets if p[1] * Fraction(1, 48000) < end]
+    assert 0 < len(kept) < len(source_packets)
+    assert audio_packets(tmp_path / "o.mp4") == [kept]
+    # An image input as audio source is accepted and adds nothing.
+    cv2.imwrite(str(tmp_path / "still.png"), pattern(0))
+    with VideoWriter(tmp_path / "p.mp4", fps=info.fps, width=W, height=H, audio_source=tmp_path / "still.png") as w:
+        w.write(frames[:1])
+    assert probe(tmp_path / "p.mp4").audio == ()
+
+
+def test_to_uint8_rounds_clips_and_zeroes_nan() -> None:
+    x = np.array([[[[np.nan, 1.7, -0.3], [0.2, 1.0, 0.0]]]], np.float32)
+    np.testing.assert_array_equal(to_uint8(x), [[[[0, 255, 0], [51, 255, 0]]]])
+    ints = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1).repeat(3, axis=-1)
+    np.testing.assert_array_equal(to_uint8(ints.astype(np.float32) / 255), ints)  # exact round trip
+    assert to_uint8(ints) is ints
+    with pytest.raises(InputError):
+        to_uint8(np.zeros((4, 4, 3), np.float32))  # a single frame must be (1, H, W, 3)
