@@ -19,6 +19,9 @@ import numpy as np
 
 from s2vg.inpaint.classical.scan import HoleAnchors
 
+#: Extra reach, beyond the compared stretch, of the second flow sample (pixels).
+_FAR_SAMPLE_PX = 8
+
 _DIS_PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
     "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
@@ -63,8 +66,8 @@ def propagate_in_time(
     window: int,
     depth_tolerance: float,
     colour_tolerance: float,
-    check_start: int,
-    check_px: int,
+    check_start: int = 0,
+    check_px: int = 4,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Real values for hole pixels from other timestamps of the same view.
 
@@ -85,7 +88,8 @@ def propagate_in_time(
         colour_tolerance: largest mean absolute difference in [0, 1] of the background
             stretch beside the hole between the two frames.
         check_start, check_px: the background stretch compared is ``check_px`` pixels
-            starting ``check_start`` pixels beyond the hole's background end.
+            starting ``check_start`` pixels beyond the hole's background end; defaults
+            to 0 and 4.
 
     Returns:
         ``(ok (N,) bool, values (N, 3) float32, depth (N,) float32)`` for the hole pixels
@@ -100,13 +104,15 @@ def propagate_in_time(
     index[a.t, a.y, a.x] = np.arange(n, dtype=np.int32)
     bounds = np.searchsorted(a.t, np.arange(n_t + 1))
     z_bg = a.background_depth()
-    # Where to read the background's motion: the middle of the background stretch,
-    # moved into the source image by the parallax of that depth.
+    # Where to read the background's motion: in the background stretch beside the hole,
+    # moved into the source image by the parallax of that depth; once near the edge and
+    # once farther out, because flow near a moving foreground edge is dragged along.
     z_safe = np.where(a.depth > 0, a.depth, np.float32(np.inf))
-    sample_x = a.anchor + a.direction * (check_start + check_px // 2) + source_shift[0] / z_safe
-    sample_y = a.y + source_shift[1] / z_safe
-    sample_x = np.clip(np.rint(sample_x), 0, width - 1).astype(np.int64)
-    sample_y = np.clip(np.rint(sample_y), 0, height - 1).astype(np.int64)
+    samples = []
+    for reach in (check_start + check_px // 2, check_start + check_px + _FAR_SAMPLE_PX):
+        sx = np.clip(np.rint(a.anchor + a.direction * reach + source_shift[0] / z_safe), 0, width - 1)
+        sy = np.clip(np.rint(a.y + source_shift[1] / z_safe), 0, height - 1)
+        samples.append((sy.astype(np.int64), sx.astype(np.int64)))
 
     sweeps = []
     for step, flows in ((-1, to_prev), (1, to_next)):
@@ -120,32 +126,25 @@ def propagate_in_time(
             if s.start == s.stop:
                 continue
             other = t + step
-            ty, tx, anc, dirs = a.y[s], a.x[s], a.anchor[s], a.direction[s]
-            has_anchor = anc >= 0
-            if flows is None:
-                ux = np.zeros_like(tx)
-                uy = np.zeros_like(ty)
-            else:
-                u = flows[t][sample_y[s], sample_x[s]]
-                ux = np.rint(u[:, 0]).astype(np.int64)
-                uy = np.rint(u[:, 1]).astype(np.int64)
-            # (b) the background beside the hole must match after the motion.
-            diff = np.zeros(tx.shape[0], dtype=np.float32)
-            count = np.zeros(tx.shape[0], dtype=np.float32)
-            qy = ty + uy
-            qy_ok = (qy >= 0) & (qy < height)
-            qy_c = np.clip(qy, 0, height - 1)
-            for k in range(check_start, check_start + check_px):
-                qx = anc + dirs * k
-                qx2 = qx + ux
-                valid = has_anchor & qy_ok & (qx >= 0) & (qx < width) & (qx2 >= 0) & (qx2 < width)
-                qx_c = np.clip(qx, 0, width - 1)
-                qx2_c = np.clip(qx2, 0, width - 1)
-                valid &= known[t, ty, qx_c] & known[other, qy_c, qx2_c]
-                d = np.abs(colors[t, ty, qx_c] - colors[other, qy_c, qx2_c]).mean(axis=-1)
-                diff += np.where(valid, d, 0.0)
-                count += valid
-            motion_ok = (count > 0) & (diff <= colour_tolerance * np.maximum(count, 1.0))
+            ty, tx = a.y[s], a.x[s]
+            # Candidate motions: none (a still background), then the flow at each sample;
+            # (b) keeps the one under which the background beside the hole matches best.
+            zero = np.zeros_like(tx)
+            candidates = [(zero, zero)]
+            if flows is not None:
+                for sy, sx in samples:
+                    u = flows[t][sy[s], sx[s]]
+                    candidates.append((np.rint(u[:, 0]).astype(np.int64), np.rint(u[:, 1]).astype(np.int64)))
+            best = np.full(tx.shape[0], np.inf, dtype=np.float32)
+            ux, uy = zero.copy(), zero.copy()
+            for cx, cy in candidates:
+                score = _stretch_difference(
+                    colors, known, t, other, ty, a.anchor[s], a.direction[s], cx, cy, check_start, check_px
+                )
+                better = score < best
+                best = np.where(better, score, best)
+                ux, uy = np.where(better, cx, ux), np.where(better, cy, uy)
+            motion_ok = best <= colour_tolerance
             # (a) the landing pixel must hold a real background value.
             px, py = tx + ux, ty + uy
             inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
@@ -177,3 +176,37 @@ def propagate_in_time(
     values = np.where(take_b[:, None], val_b, val_f)
     found = np.where(take_b, dep_b, dep_f)
     return ok, values, found
+
+
+def _stretch_difference(
+    colors: np.ndarray,
+    known: np.ndarray,
+    t: int,
+    other: int,
+    y: np.ndarray,
+    anchor: np.ndarray,
+    direction: np.ndarray,
+    ux: np.ndarray,
+    uy: np.ndarray,
+    start: int,
+    count: int,
+) -> np.ndarray:
+    """Mean absolute colour difference ``(N,)`` between the background stretch beside each
+    hole in frame ``t`` and the same stretch moved by ``(ux, uy)`` in frame ``other``;
+    inf where no pixel of the stretch is known in both frames."""
+    _, height, width = known.shape
+    diff = np.zeros(y.shape[0], dtype=np.float32)
+    n = np.zeros(y.shape[0], dtype=np.float32)
+    y2 = y + uy
+    y2_ok = (y2 >= 0) & (y2 < height)
+    y2 = np.clip(y2, 0, height - 1)
+    for k in range(start, start + count):
+        x1 = anchor + direction * k
+        x2 = x1 + ux
+        valid = (anchor >= 0) & y2_ok & (x1 >= 0) & (x1 < width) & (x2 >= 0) & (x2 < width)
+        x1, x2 = np.clip(x1, 0, width - 1), np.clip(x2, 0, width - 1)
+        valid &= known[t, y, x1] & known[other, y2, x2]
+        d = np.abs(colors[t, y, x1] - colors[other, y2, x2]).mean(axis=-1)
+        diff += np.where(valid, d, 0.0)
+        n += valid
+    return np.where(n > 0, diff / np.maximum(n, 1.0), np.float32(np.inf)).astype(np.float32)
