@@ -446,3 +446,40 @@ def test_to_uint8_rounds_clips_and_zeroes_nan() -> None:
     assert to_uint8(ints) is ints
     with pytest.raises(InputError):
         to_uint8(np.zeros((4, 4, 3), np.float32))  # a single frame must be (1, H, W, 3)
+
+
+def colour_bars(h: int, w: int) -> np.ndarray:
+    """(h, w, 3) uint8: four flat vertical bars, red, green, blue and a skin tone."""
+    bars = np.array([[230, 30, 30], [30, 200, 40], [40, 40, 220], [225, 170, 140]], np.uint8)
+    return np.repeat(bars, w // 4, axis=0)[None].repeat(h, axis=0)
+
+
+def bar_error(frame: np.ndarray, expected: np.ndarray) -> float:
+    """Largest error (0-255 levels) over the bar centres, away from chroma-subsampled edges."""
+    w = expected.shape[1] // 4
+    centres = [slice(i * w + w // 4, (i + 1) * w - w // 4) for i in range(4)]
+    return max(float(np.abs(frame[8:-8, c] * 255 - expected[8:-8, c]).max()) for c in centres)
+
+
+def test_colours_survive_a_round_trip(tmp_path: Path) -> None:
+    bars = colour_bars(H, W)
+    with VideoWriter(tmp_path / "bars.mp4", fps=FPS, width=W, height=H, crf=0) as writer:
+        writer.write(bars[None])
+    frames, _ = read_frames(tmp_path / "bars.mp4")
+    assert bar_error(frames[0], bars) <= 3  # BT.709 tagged on writing, honoured on reading
+
+
+def test_untagged_hd_video_is_read_as_bt709(tmp_path: Path) -> None:
+    bars = colour_bars(720, 1280)
+    path = tmp_path / "hd.mp4"
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=24, options={"crf": "0", "preset": "ultrafast"})
+        video.width, video.height, video.pix_fmt = 1280, 720, "yuv420p"  # no colour tags
+        frame = av.VideoFrame.from_ndarray(bars, format="rgb24").reformat(
+            format="yuv420p", dst_colorspace="itu709"
+        )
+        frame.colorspace = 2  # AVCOL_SPC_UNSPECIFIED: as most camera and web files come
+        out.mux(video.encode(frame))
+        out.mux(video.encode())
+    frames, _ = read_frames(path)
+    assert bar_error(frames[0], bars) <= 3

@@ -6,6 +6,10 @@ rotation stored in the container is applied, so ``H, W`` are the displayed size
 stream, so peak memory depends on the chunk size and the resolution, not on the length
 of the video; :func:`read_frames` is the same stream gathered into one array.
 
+Colours: YUV is converted with the matrix the file is tagged with; an untagged file is
+read as players read it (BT.709 from 720 lines up, BT.601 below). HDR transfer
+functions (PQ/HLG) are not tone-mapped, and >8-bit video is reduced to 8 bits.
+
 Variable-rate videos are read frame by frame as stored (no frame is duplicated or
 dropped); their :attr:`VideoInfo.fps` is the average rate. Mirroring in a display matrix
 (rare) is ignored; only its rotation is applied.
@@ -20,6 +24,7 @@ from typing import NamedTuple
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import Colorspace
 
 from s2vg.errors import InputError, OptionError
 from s2vg.io.info import VideoInfo, open_video, probe
@@ -62,6 +67,19 @@ def read_image(path: str | Path) -> np.ndarray:
     return _to_float(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
 
 
+#: AVColorSpace value of an untagged frame (AVCOL_SPC_UNSPECIFIED).
+_UNSPECIFIED_COLORSPACE = 2
+
+
+def _to_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """Decoded frame -> ``(H, W, 3)`` uint8 RGB. An untagged frame is read as players read
+    it: BT.709 from 720 lines up (HD), BT.601 below; tagged frames use their tag."""
+    if frame.colorspace == _UNSPECIFIED_COLORSPACE and frame.format.name.startswith(("yuv", "nv")):
+        src = Colorspace.ITU709 if frame.height >= 720 else Colorspace.ITU601
+        return frame.reformat(format="rgb24", src_colorspace=src, dst_colorspace=src).to_ndarray()
+    return frame.to_ndarray(format="rgb24")
+
+
 def _iter_video(info: VideoInfo, max_frames: int | None) -> Iterator[np.ndarray]:
     """Decode the first video stream frame by frame as upright ``(H, W, 3)`` uint8 RGB."""
     path = info.path
@@ -75,7 +93,7 @@ def _iter_video(info: VideoInfo, max_frames: int | None) -> Iterator[np.ndarray]
             for frame in container.decode(stream):
                 if max_frames is not None and count >= max_frames:
                     return
-                rgb = frame.to_ndarray(format="rgb24")
+                rgb = _to_rgb(frame)
                 # np.rot90 with k > 0 turns counter-clockwise, as the display matrix asks.
                 yield np.rot90(rgb, k=turns) if turns else rgb
                 count += 1
