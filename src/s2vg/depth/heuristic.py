@@ -1,0 +1,246 @@
+"""A weight-free depth estimator from cues that need no training: parallax, position, occlusion, colour edges.
+
+What it does, per frame, at a working resolution of about 320 px on the long side:
+
+1. **Motion parallax.** DIS optical flow to the previous frame (the next one at the start
+   of a shot). A similarity transform (rotation, zoom, pan) fitted to the flow with RANSAC
+   models the dominant motion, i.e. camera rotation and the largest surface. What is left
+   over, the residual flow, grows with inverse depth for a translating camera
+   (``|residual| ~ baseline * |1/Z - 1/Z_dominant|``), and is large on things that move on
+   their own, which are mostly foreground. Its magnitude, divided by a running scale of
+   the clip's residuals, is the parallax cue in [0, 1].
+2. **Occlusion.** Where forward and backward flow disagree, the pixel is being covered or
+   uncovered; at a depth edge that is always the farther surface, so these pixels count as
+   evidence for "far", not as parallax.
+3. **Time.** Evidence and its confidence are accumulated recursively along the flow (an
+   exponential window of about ``1 / evidence_rate`` frames), so an object that stops
+   moving keeps its depth for a while and the output does not flicker; accumulation
+   restarts at every shot cut.
+4. **Colour edges.** A normalised guided filter (evidence and confidence filtered with the
+   colour frame as guide, then divided) spreads the sparse evidence over regions of
+   similar colour, so depth edges follow colour edges.
+5. **Image position.** Where there is no parallax evidence (a still camera on a still
+   scene, or before enough motion has been seen), inverse depth falls back to a prior that
+   grows from the top of the frame to the bottom (ground nearer than sky), flattened a
+   little over regions of similar colour so that objects get one depth rather than a ramp.
+
+What it cannot do: it sees no depth in a still image or a still shot beyond "lower is
+nearer"; it cannot tell whether an independently moving object is near or far (it assumes
+near); when a near object fills most of the frame, its motion becomes the dominant one and
+the ordering inverts; forward motion (zoom-like parallax) is partly absorbed by the zoom of
+the similarity model. Expect a plausible, stable, layered effect, not measured depth. A
+learned model (``--depth depth-anything-v2-small``) is much better wherever it is available.
+
+Streaming: :meth:`HeuristicDepthEstimator.estimate` takes and returns a
+:class:`HeuristicState`, so a long video can be processed chunk by chunk with identical
+results to one call on the whole clip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from s2vg.depth._checks import check_frames
+from s2vg.depth._flow import DenseFlow, pixel_grid, to_gray_u8, warp_to
+from s2vg.depth._guided import GuidedFilter, guided_filter
+from s2vg.depth.shots import ShotCutDetector
+from s2vg.errors import OptionError
+from s2vg.progress import SILENT, Progress
+
+# Residual flow below this many pixels (at working resolution) is DIS noise, not parallax.
+_NOISE_PX = 0.25
+# Residual flow at which the parallax cue of a frame is fully trusted.
+_TRUSTED_PX = 1.0
+# Forward-backward flow disagreement (pixels) above which a pixel counts as occluded.
+_OCCLUSION_PX = 1.0
+# Spacing (pixels at working resolution) of the flow samples the dominant motion is fitted to.
+_SAMPLE_STEP = 6
+# Smallest eigenvalue of the 5x5 structure tensor (luma in [0, 1], 3x3 Sobel) at which a
+# pixel's flow counts half: below it the flow is mostly propagated from elsewhere (sky,
+# water, walls), not measured. Sample clips: 25 % (street) to 75 % (dolphins) of pixels are below.
+_TEXTURE = 1e-4
+
+
+@dataclass
+class HeuristicState:
+    """What the heuristic estimator carries from one chunk to the next (all at working resolution).
+
+    Attributes:
+        gray: ``(h, w)`` uint8 luma of the last frame seen, or None before the first frame.
+        evidence: ``(h, w)`` float32 accumulated confidence-weighted parallax cue.
+        confidence: ``(h, w)`` float32 accumulated confidence in [0, 1].
+        residual_scale: running scale (pixels) of the residual flow of the current shot.
+        detector: shot-cut detector state, indices counted from the first frame of the video.
+    """
+
+    gray: np.ndarray | None = None
+    evidence: np.ndarray | None = None
+    confidence: np.ndarray | None = None
+    residual_scale: float | None = None
+    detector: ShotCutDetector = field(default_factory=ShotCutDetector)
+
+
+class HeuristicDepthEstimator:
+    """Weight-free inverse depth from motion parallax, occlusion, colour edges and image position.
+
+    Args:
+        work_size: long side in pixels of the working resolution; defaults to 320.
+        evidence_rate: weight of the newest frame in the recursive accumulation of
+            parallax evidence (0..1; smaller = steadier and slower); defaults to 0.25.
+        parallax_weight: largest share of the output taken by the parallax cue (the rest
+            stays with the position prior); defaults to 0.8.
+        smooth_radius: radius in pixels (working resolution) of the guided filter that
+            spreads evidence over similar colours; defaults to 12.
+        smooth_eps: its regulariser, squared colour units of [0, 1]; defaults to 1e-2.
+        edge_radius: radius in pixels (full resolution) of the final guided filter that
+            puts depth edges on colour edges; 0 skips it; defaults to 4.
+    """
+
+    name = "heuristic"
+    # The recursive accumulation along the flow removes most flicker, and stabilisation
+    # still halves what is left (sample clips), so it is not skipped.
+    temporally_consistent = False
+
+    def __init__(
+        self,
+        work_size: int = 320,
+        evidence_rate: float = 0.25,
+        parallax_weight: float = 0.8,
+        smooth_radius: int = 12,
+        smooth_eps: float = 1e-2,
+        edge_radius: int = 4,
+    ) -> None:
+        if not isinstance(work_size, int) or work_size < 16:
+            raise OptionError(f"heuristic depth work size must be an integer >= 16; got {work_size!r}")
+        if not 0.0 < evidence_rate <= 1.0:
+            raise OptionError(f"heuristic depth evidence rate must be in (0, 1]; got {evidence_rate!r}")
+        if not 0.0 <= parallax_weight <= 1.0:
+            raise OptionError(f"heuristic depth parallax weight must be in [0, 1]; got {parallax_weight!r}")
+        self.work_size = work_size
+        self.evidence_rate = float(evidence_rate)
+        self.parallax_weight = float(parallax_weight)
+        self.smooth_radius = int(smooth_radius)
+        self.smooth_eps = float(smooth_eps)
+        self.edge_radius = int(edge_radius)
+        self._flow = DenseFlow()
+
+    def __call__(self, frames: np.ndarray, progress: Progress = SILENT) -> np.ndarray:
+        """Relative inverse depth of a whole clip.
+
+        Args:
+            frames: ``(T, H, W, 3)`` float32 RGB in [0, 1].
+            progress: progress sink; stage ``"depth"``, one update per frame.
+
+        Returns:
+            ``inv_depth`` ``(T, H, W)`` float32 in [0, 1], larger = nearer.
+        """
+        inv_depth, _ = self.estimate(frames, None, progress)
+        return inv_depth
+
+    def estimate(self, frames: np.ndarray, state: HeuristicState | None = None, progress: Progress = SILENT) -> tuple[np.ndarray, HeuristicState]:
+        """Inverse depth of the next chunk of a video, continuing from ``state``.
+
+        Args:
+            frames: ``(T, H, W, 3)`` float32 RGB in [0, 1], the frames after those already seen.
+            state: what the previous chunk returned; None for the first chunk.
+            progress: progress sink; stage ``"depth"``, one update per frame.
+
+        Returns:
+            ``(inv_depth, state)``: ``(T, H, W)`` float32 in [0, 1] (larger = nearer), and the
+            state to pass with the next chunk.
+        """
+        frames = check_frames(frames)
+        state = state if state is not None else HeuristicState()
+        num, height, width = frames.shape[:3]
+        scale = min(1.0, self.work_size / max(height, width))
+        hs, ws = max(8, round(height * scale)), max(8, round(width * scale))
+        small = np.stack([cv2.resize(f, (ws, hs), interpolation=cv2.INTER_AREA) for f in frames]) if scale < 1.0 else frames
+        gray = to_gray_u8(small)
+        first_index = state.detector.frames_seen
+        cuts = set(state.detector.update(frames))
+        grid = pixel_grid(hs, ws)
+        prior = self._position_prior(hs, ws)
+        out = np.empty((num, height, width), np.float32)
+        with progress.stage("depth", total=num, unit="frame") as bar:
+            for t in range(num):
+                new_shot = state.gray is None or (first_index + t) in cuts
+                if new_shot:
+                    state.evidence = np.zeros((hs, ws), np.float32)
+                    state.confidence = np.zeros((hs, ws), np.float32)
+                    state.residual_scale = None
+                    # The first frame of a shot looks ahead to the next frame when it has one in this chunk.
+                    has_next = t + 1 < num and (first_index + t + 1) not in cuts
+                    if has_next:
+                        self._accumulate(state, gray[t], gray[t + 1], grid, carry=None)
+                else:
+                    self._accumulate(state, gray[t], state.gray, grid, carry=state.gray)
+                state.gray = gray[t]
+                inv_small = self._combine(small[t], state, prior)
+                inv = cv2.resize(inv_small, (width, height), interpolation=cv2.INTER_LINEAR) if scale < 1.0 else inv_small
+                if self.edge_radius > 0:
+                    inv = guided_filter(frames[t], inv, self.edge_radius, 1e-3)
+                out[t] = np.clip(inv, 0.0, 1.0)
+                bar.update(1)
+        return out, state
+
+    def _accumulate(self, state: HeuristicState, gray_t: np.ndarray, gray_other: np.ndarray, grid: np.ndarray, carry: np.ndarray | None) -> None:
+        """Add frame ``t``'s parallax and occlusion evidence; ``carry`` set means the other frame is the previous one."""
+        flow = self._flow(gray_t, gray_other)
+        back = self._flow(gray_other, gray_t)
+        back_at, inside = warp_to(back, flow, grid)
+        mismatch = np.linalg.norm(flow + back_at, axis=-1)
+        occluded = (mismatch > _OCCLUSION_PX + 0.05 * np.linalg.norm(flow, axis=-1)) | ~inside
+        visible = ~occluded
+        texture = cv2.cornerMinEigenVal(gray_t.astype(np.float32) / 255.0, 5, 3)
+        measured = texture / (texture + _TEXTURE)  # 0 on flat regions, 1 on strong texture
+        reliable = visible & (texture > _TEXTURE)
+        residual = np.linalg.norm(flow - self._dominant_flow(flow, reliable, grid), axis=-1)
+        strength = float(np.percentile(residual[reliable], 95)) if reliable.sum() > 16 else 0.0
+        trust = float(np.clip((strength - _NOISE_PX) / (_TRUSTED_PX - _NOISE_PX), 0.0, 1.0))
+        if trust > 0.0:
+            state.residual_scale = strength if state.residual_scale is None else 0.8 * state.residual_scale + 0.2 * strength
+        scale = max(state.residual_scale or _TRUSTED_PX, _TRUSTED_PX)
+        cue = np.clip(residual / scale, 0.0, 1.0) * visible  # occluded pixels: evidence for "far" (0)
+        weight = (trust * measured * np.where(visible, 1.0, 0.5)).astype(np.float32)
+        rate = self.evidence_rate
+        if carry is None:
+            evidence, confidence = np.zeros_like(cue, dtype=np.float32), np.zeros_like(cue, dtype=np.float32)
+        else:
+            # Bring the accumulated evidence from the previous frame onto this frame along the flow.
+            evidence, _ = warp_to(state.evidence, flow, grid)
+            confidence, _ = warp_to(state.confidence, flow, grid)
+            evidence *= inside
+            confidence *= inside
+        state.evidence = ((1.0 - rate) * evidence + rate * weight * cue).astype(np.float32)
+        state.confidence = ((1.0 - rate) * confidence + rate * weight).astype(np.float32)
+
+    @staticmethod
+    def _dominant_flow(flow: np.ndarray, valid: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        """Flow ``(h, w, 2)`` of the similarity transform that best explains ``flow`` (RANSAC)."""
+        step = _SAMPLE_STEP
+        src = grid[::step, ::step][valid[::step, ::step]]
+        if len(src) < 8:
+            return np.broadcast_to(np.median(flow.reshape(-1, 2), axis=0), flow.shape)
+        dst = src + flow[::step, ::step][valid[::step, ::step]]
+        matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=0.5, maxIters=500, confidence=0.99, refineIters=5)
+        if matrix is None:
+            return np.broadcast_to(np.median(dst - src, axis=0), flow.shape)
+        return (grid @ matrix[:, :2].T.astype(np.float32) + matrix[:, 2].astype(np.float32)) - grid
+
+    @staticmethod
+    def _position_prior(h: int, w: int) -> np.ndarray:
+        """``(h, w)`` float32 inverse-depth prior: 0 at the top row, 1 at the bottom row."""
+        return np.repeat(np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None], w, axis=1)
+
+    def _combine(self, frame_small: np.ndarray, state: HeuristicState, prior: np.ndarray) -> np.ndarray:
+        """Blend the spread parallax evidence with the colour-flattened position prior, ``(h, w)`` float32."""
+        spread = GuidedFilter(frame_small, self.smooth_radius, self.smooth_eps)
+        spread_conf = np.clip(spread(state.confidence), 0.0, None)
+        spread_evidence = np.clip(spread(state.evidence), 0.0, None)
+        parallax = spread_evidence / np.maximum(spread_conf, 1e-3)
+        share = self.parallax_weight * np.clip(spread_conf, 0.0, 1.0)
+        flat_prior = spread(prior)
+        return ((1.0 - share) * flat_prior + share * np.clip(parallax, 0.0, 1.0)).astype(np.float32)
