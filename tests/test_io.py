@@ -483,3 +483,16 @@ def test_untagged_hd_video_is_read_as_bt709(tmp_path: Path) -> None:
         out.mux(video.encode())
     frames, _ = read_frames(path)
     assert bar_error(frames[0], bars) <= 3
+
+
+def test_exif_orientation_is_applied_to_jpeg(tmp_path: Path) -> None:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored image must be turned 90 degrees clockwise to display
+    Image.fromarray(pattern(0)).save(tmp_path / "phone.jpg", exif=exif, quality=95)
+    info = probe(tmp_path / "phone.jpg")
+    frames, _ = read_frames(tmp_path / "phone.jpg")
+    assert (info.width, info.height) == (H, W) and frames.shape == (1, W, H, 3)
+    # Turned clockwise, the bright top-left quadrant lands top-right.
+    assert frames[0, : W // 4, -H // 4 :].mean() > 0.85 and frames[0, : W // 4, : H // 4].mean() < 0.3

@@ -258,7 +258,7 @@ def _first_frame(container: av.container.InputContainer, stream: av.video.stream
     """(rotation, pixel format, width, height) of the first decodable frame."""
     try:
         for frame in container.decode(stream):
-            return normalise_rotation(frame.rotation), frame.format.name, frame.width, frame.height
+            return normalise_rotation(getattr(frame, "rotation", 0)), frame.format.name, frame.width, frame.height
     except av.error.FFmpegError as exc:
         raise InputError(f"video {str(path)!r} cannot be decoded ({exc.strerror or exc}); the file is corrupt or truncated") from None
     raise InputError(f"video {str(path)!r} holds no decodable frame; the file is empty, corrupt or truncated")
