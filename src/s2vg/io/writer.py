@@ -28,6 +28,7 @@ Video (:class:`VideoWriter`):
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 import shutil
 import tempfile
 import warnings
@@ -112,7 +113,7 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-class _FrameSink:
+class _FrameSink(ABC):
     """Shared context-manager and validation logic of the writers."""
 
     path: Path
@@ -140,11 +141,17 @@ class _FrameSink:
             )
         return frames
 
-    def close(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def write(self, frames: Any) -> None:
+        """Write a chunk ``(t, H, W, 3)`` float32 in [0, 1] or uint8."""
 
-    def abort(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def close(self) -> None:
+        """Finish and move the output into place."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Stop and remove the temporary output."""
 
 
 class _StreamCopier:
