@@ -133,3 +133,14 @@ def test_bad_layout_and_mismatched_eyes(eyes: tuple[np.ndarray, np.ndarray]) -> 
         compose(left, right, "lr")
     with pytest.raises(InputError):
         compose(left, right[:, :, :-1], "sbs")
+
+
+def test_output_config_matches_the_layouts() -> None:
+    from s2vg.config import OutputConfig
+
+    assert OutputConfig().layout == "sbs"
+    for layout in LAYOUTS:
+        assert OutputConfig(layout=layout).layout == layout
+    for bad in ({"layout": "3d"}, {"codec": "vp9"}, {"crf": -1}, {"preset": "warp"}):
+        with pytest.raises(OptionError):
+            OutputConfig(**bad)

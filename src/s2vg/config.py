@@ -305,9 +305,9 @@ class DepthStageConfig:
             neighbour's weight falls to 1/e; defaults to 0.06.
         depth_tolerance: warped inverse-depth mismatch, as a fraction of the frame's
             2-98 % range, at which a neighbour's weight falls to 1/e; defaults to 0.1.
-        guided_radius: radius in pixels of the guided filter on the stabilising correction;
-            0 turns it off; defaults to 4.
-        guided_eps: its regulariser in squared colour units of [0, 1]; defaults to 1e-3.
+        guided_radius: radius in pixels of the guided filter on the colour frame that
+            follows the temporal smoothing; 0 turns it off; defaults to 2.
+        guided_eps: its regulariser in squared colour units of [0, 1]; defaults to 1e-4.
         flow_scale: resolution factor of the stabilisation's optical flow; defaults to 0.5.
         detect_cuts: detect shot cuts so that smoothing and the range restart at each;
             defaults to True.
@@ -328,8 +328,8 @@ class DepthStageConfig:
     decay: float = 2.0
     colour_tolerance: float = 0.06
     depth_tolerance: float = 0.1
-    guided_radius: int = 4
-    guided_eps: float = 1e-3
+    guided_radius: int = 2
+    guided_eps: float = 1e-4
     flow_scale: float = 0.5
     detect_cuts: bool = True
     cut_min_distance: float = 0.3
@@ -352,3 +352,34 @@ class DepthStageConfig:
             raise OptionError(f"depth percentiles must satisfy 0 <= low < high <= 100; got low={self.low_pct}, high={self.high_pct}")
         if self.range_smoothing is not None and (not math.isfinite(self.range_smoothing) or self.range_smoothing < 0):
             raise OptionError(f"depth range smoothing must be None or a number of frames >= 0; got {self.range_smoothing!r}")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """How the stereo result is packed and encoded (``s2vg.io.layouts``, ``s2vg.io.writer``).
+
+    Args:
+        layout: one of ``sbs``, ``half-sbs``, ``tb``, ``half-tb``, ``anaglyph``, ``cross``,
+            ``lr``; defaults to ``"sbs"`` (full side-by-side, left eye on the left).
+        codec: ``"h264"`` (libx264) or ``"hevc"`` (libx265); defaults to ``"h264"``.
+        crf: x264/x265 constant rate factor, 0 (lossless) to 51; defaults to 18 (visually
+            near-lossless).
+        preset: x264/x265 speed preset; defaults to ``"medium"`` (``"veryfast"`` encodes
+            about twice as fast for slightly larger files).
+    """
+
+    layout: str = "sbs"
+    codec: str = "h264"
+    crf: int = 18
+    preset: str = "medium"
+
+    def __post_init__(self) -> None:
+        _check_choice("layout", self.layout, ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr"))
+        _check_choice("codec", self.codec, ("h264", "hevc"))
+        if not isinstance(self.crf, int) or not 0 <= self.crf <= 51:
+            raise OptionError(f"crf must be an integer in [0, 51]; got {self.crf!r}")
+        _check_choice(
+            "preset",
+            self.preset,
+            ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"),
+        )

@@ -33,12 +33,13 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
+from s2vg.config import OutputConfig
 from s2vg.errors import InputError, OptionError
 from s2vg.io.info import IMAGE_SUFFIXES
 
 Layout = Literal["sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr"]
 LAYOUTS: tuple[str, ...] = ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr")
-DEFAULT_LAYOUT: Layout = "sbs"
+DEFAULT_LAYOUT: Layout = OutputConfig.layout  # type: ignore[assignment]
 
 #: File-name suffixes that VR players (DeoVR, Skybox, 4XVR, Pigasus ...) match to pick a
 #: stereo mode; "lr" gives two files, one per eye.

@@ -43,6 +43,7 @@ import cv2
 import numpy as np
 from av.video.reformatter import ColorRange, Colorspace
 
+from s2vg.config import OutputConfig
 from s2vg.errors import InputError, OptionError, OutputError
 from s2vg.io.info import IMAGE_SUFFIXES, open_video, probe
 
@@ -309,9 +310,9 @@ class VideoWriter(_FrameSink):
         fps: Fraction | int | float,
         width: int,
         height: int,
-        codec: Codec = "h264",
-        crf: int = 18,
-        preset: str = "medium",
+        codec: Codec = OutputConfig.codec,  # type: ignore[assignment]
+        crf: int = OutputConfig.crf,
+        preset: str = OutputConfig.preset,
         audio_source: str | Path | None = None,
         frame_packing: FramePacking | None = None,
         metadata: dict[str, str] | None = None,
