@@ -303,7 +303,7 @@ class DepthStageConfig:
         decay: standard deviation, in frames, of a neighbour's weight; defaults to 2.
         colour_tolerance: warped-colour mismatch (mean absolute RGB in [0, 1]) at which a
             neighbour's weight falls to 1/e; defaults to 0.06.
-        depth_tolerance: warped inverse-depth mismatch, as a fraction of the frame's
+        depth_tolerance: warped inverse-depth mismatch, as a fraction of the clip's
             2-98 % range, at which a neighbour's weight falls to 1/e; defaults to 0.1.
         guided_radius: radius in pixels of the guided filter on the colour frame that
             follows the temporal smoothing; 0 turns it off; defaults to 2.
