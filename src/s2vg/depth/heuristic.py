@@ -32,8 +32,9 @@ the similarity model. Expect a plausible, stable, layered effect, not measured d
 learned model (``--depth depth-anything-v2-small``) is much better wherever it is available.
 
 Streaming: :meth:`HeuristicDepthEstimator.estimate` takes and returns a
-:class:`HeuristicState`, so a long video can be processed chunk by chunk with identical
-results to one call on the whole clip.
+:class:`HeuristicState`, so a long video can be processed chunk by chunk with the same
+results as one call on the whole clip (exactly the same, except when a shot starts on a
+chunk's last frame: that frame then cannot look ahead and starts from the prior alone).
 """
 
 from __future__ import annotations

@@ -90,6 +90,9 @@ def stabilize_inv_depth(
     lo, hi = np.percentile(inv_depth[:, ::4, ::4], [2.0, 98.0])
     span = np.float32(max(hi - lo, 1e-6 * max(abs(lo), abs(hi)), 1e-12))
     out = np.empty_like(inv_depth)
+    # Colour and inverse depth travel together: one remap per neighbour instead of two.
+    colour_depth = np.concatenate([frames, inv_depth[..., None]], axis=-1)
+    channel_mean = np.full((1, 3), 1.0 / 3.0, np.float32)
     with progress.stage("stabilize depth", total=num, unit="frame") as bar:
         for start, stop in spans:
             for t in range(start, stop):
@@ -98,14 +101,14 @@ def stabilize_inv_depth(
                 for s in range(max(start, t - window), min(stop, t + window + 1)):
                     if s == t:
                         continue
-                    flow = flow_of(gray[t], gray[s])
-                    depth_s, inside = warp_to(inv_depth[s], flow, grid)
-                    colour_s, _ = warp_to(frames[s], flow, grid)
+                    warped, inside = warp_to(colour_depth[s], flow_of(gray[t], gray[s]), grid)
+                    depth_s = warped[..., 3]
+                    colour_err = cv2.transform(cv2.absdiff(warped[..., :3], frames[t]), channel_mean)
                     # Box-blur the colour error a little so single noisy pixels do not veto a match.
-                    colour_err = cv2.blur(np.abs(colour_s - frames[t]).mean(axis=-1), (3, 3)) / colour_tolerance
-                    depth_err = np.abs(depth_s - inv_depth[t]) / (depth_tolerance * span)
-                    weight = np.exp(-0.5 * ((s - t) / decay) ** 2 - colour_err**2 - depth_err**2).astype(np.float32)
-                    weight *= inside
+                    colour_err = cv2.blur(colour_err, (3, 3)) / colour_tolerance
+                    depth_err = (depth_s - inv_depth[t]) / (depth_tolerance * span)
+                    log_weight = np.float32(-0.5 * ((s - t) / decay) ** 2) - colour_err * colour_err - depth_err * depth_err
+                    weight = np.exp(log_weight) * inside
                     acc += weight * depth_s
                     weight_sum += weight
                 smoothed = acc / weight_sum
