@@ -10,8 +10,9 @@ from s2vg.geometry.rig import CameraRig
 from s2vg.geometry.warp import forward_warp
 from s2vg.progress import SILENT, Progress
 
-#: Frames warped per call: bounds the float64 point buffers to about 4 M pixels.
-_PIXELS_PER_BATCH = 4_000_000
+#: Pixels warped per call. Larger batches stop fitting the allocator's cached blocks
+#: and pay page faults on every call; 1.5 M (8 frames of 320x576) measured fastest here.
+_PIXELS_PER_BATCH = 1_500_000
 
 
 def build_frame_matrix(

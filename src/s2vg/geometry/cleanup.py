@@ -65,15 +65,17 @@ def _median_of_known(values: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """Per-row median of the known entries (mean of the two middle ones for an even count).
 
     Args:
-        values: ``(N, P)`` float64; known: ``(N, P)`` bool with at least one True per row.
+        values: ``(N, P)`` float32; known: ``(N, P)`` bool with at least one True per row.
+
+    Returns:
+        ``(N,)`` float64 medians (the mean of two float32 values is exact in float64).
     """
     masked = torch.where(known, values, torch.full_like(values, float("inf")))
-    counts = known.sum(dim=1)
-    medians = torch.empty(values.shape[0], dtype=values.dtype, device=values.device)
-    for row in range(values.shape[0]):  # one kthvalue per image; the count differs per row
-        n = int(counts[row])
-        lower = torch.kthvalue(masked[row], (n - 1) // 2 + 1).values
-        upper = lower if n % 2 else torch.kthvalue(masked[row], n // 2 + 1).values
+    counts = known.sum(dim=1).tolist()
+    medians = torch.empty(values.shape[0], dtype=torch.float64, device=values.device)
+    for row, n in enumerate(counts):  # one selection per image; the count differs per row
+        lower = torch.kthvalue(masked[row], (n - 1) // 2 + 1).values.double()
+        upper = lower if n % 2 else torch.kthvalue(masked[row], n // 2 + 1).values.double()
         medians[row] = (lower + upper) / 2
     return medians
 
@@ -82,7 +84,7 @@ def plane_labels(depth: torch.Tensor, known: torch.Tensor, planes: int) -> torch
     """Assign every known pixel to one of ``planes`` depth planes (0 = nearest).
 
     Args:
-        depth: ``(N, H, W)`` depth of each warped view; known: ``(N, H, W)`` bool.
+        depth: ``(N, H, W)`` float32 depth of each warped view; known: ``(N, H, W)`` bool.
         planes: number of planes P >= 1.
 
     Returns:
@@ -93,15 +95,16 @@ def plane_labels(depth: torch.Tensor, known: torch.Tensor, planes: int) -> torch
     labels = torch.full((n, h, w), -1, dtype=torch.int8, device=depth.device)
     if planes == 1:
         return torch.where(known, torch.zeros_like(labels), labels)
-    flat_depth = depth.reshape(n, -1).double()
+    flat_depth = depth.reshape(n, -1).float()
     flat_known = known.reshape(n, -1)
     rows = flat_known.any(dim=1).nonzero().flatten()
     if rows.numel() == 0:
         return labels
-    d, k = flat_depth[rows], flat_known[rows]
+    d32, k = flat_depth[rows], flat_known[rows]
+    d_med = _median_of_known(d32, k)
+    d = d32.double()
     d_min = torch.where(k, d, torch.full_like(d, float("inf"))).amin(dim=1)
     d_max = torch.where(k, d, torch.full_like(d, float("-inf"))).amax(dim=1)
-    d_med = _median_of_known(d, k)
     near_planes, far_planes = planes // 2, planes - planes // 2
     # Same arithmetic as the reference: start + (i + 1) * interval, in float64.
     near_step = (d_med - d_min) / near_planes
