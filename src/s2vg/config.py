@@ -383,3 +383,202 @@ class OutputConfig:
             self.preset,
             ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"),
         )
+
+
+DiffusionScheduler = Literal["auto", "ddpm", "ddim", "native"]
+DIFFUSION_SCHEDULERS: tuple[str, ...] = ("auto", "ddpm", "ddim", "native")
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    """The diffusion frame-matrix sampler (DESIGN.md section 3b); every number of the method.
+
+    Timestep thresholds are in the units of ``scheduler.timesteps`` (0..1000 for the DDPM
+    family; sigma x 1000 for flow matching) and are compared with those values, never with
+    a loop index.
+
+    Args:
+        steps: denoising steps; defaults to 50.
+        scheduler: ``"ddpm"``, ``"ddim"`` (both built from the model's scheduler config),
+            ``"native"`` (the model's own scheduler) or ``"auto"`` (DDPM for DDPM-family
+            models, the native scheduler for flow matching); defaults to ``"auto"``.
+        eta: DDIM noise weight; defaults to 0.0.
+        guidance_scale: classifier-free guidance weight; 1 switches guidance off (no
+            unconditional evaluation); defaults to 7.5.
+        negative_prompt: prompt of the unconditional branch; defaults to
+            ``"low-quality, blurry, flickering, ghost"``.
+        resample: frame-matrix resamples R per step (columns, rows 0->V-1, columns,
+            rows V-1->0, ...); defaults to 6.
+        frame_matrix_end: after the timestep falls to this value only the target views are
+            denoised; defaults to 500.
+        target_resample: resamples per step of the target views after ``frame_matrix_end``
+            (and of the exclusive target pass of the multi-view second stage); defaults to 2.
+        reinject: disocclusion boundary re-injection; defaults to True.
+        reinject_end: re-inject while the timestep is above this value; defaults to 0.
+        mask_erode: side in pixels of the square kernel that erodes the known-mask first
+            (3 removes a one-pixel band at depth edges); defaults to 3.
+        mask_threshold: box-filtered known fraction above which a pixel counts as known;
+            defaults to 0.7.
+        soft_mask_kernel: side of the Gaussian that softens the latent mask (odd, 1 = hard
+            mask); defaults to 5.
+        multiview: denoise every view to the end with the second stage (for the spatial
+            video) instead of only the target views after ``frame_matrix_end``; defaults to False.
+        stage2_begin: multi-view second stage starts when the timestep falls to this value;
+            defaults to 600.
+        stage2_resample: resamples per step in the second stage; defaults to 4.
+        stage2_time_every: in the second stage every n-th resample runs along time
+            (columns), the others along views (rows, alternating direction); defaults to 3.
+        window_overlap: frames shared by consecutive windows when a column or row is longer
+            than the model takes at once; defaults to 4.
+        batch_frames: memory budget of one model call, in frames x batch (guidance
+            included); None puts a whole pass in one call; defaults to None.
+        vae_batch_frames: frames per VAE encode or decode call; defaults to 16.
+        paste_known: paste the real (eroded) known pixels of every view over the result;
+            the source view is always pasted; defaults to True.
+        seed: seed of every random draw of the sampler; defaults to 42.
+    """
+
+    steps: int = 50
+    scheduler: DiffusionScheduler = "auto"
+    eta: float = 0.0
+    guidance_scale: float = 7.5
+    negative_prompt: str = "low-quality, blurry, flickering, ghost"
+    resample: int = 6
+    frame_matrix_end: float = 500.0
+    target_resample: int = 2
+    reinject: bool = True
+    reinject_end: float = 0.0
+    mask_erode: int = 3
+    mask_threshold: float = 0.7
+    soft_mask_kernel: int = 5
+    multiview: bool = False
+    stage2_begin: float = 600.0
+    stage2_resample: int = 4
+    stage2_time_every: int = 3
+    window_overlap: int = 4
+    batch_frames: int | None = None
+    vae_batch_frames: int = 16
+    paste_known: bool = True
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        _check_choice("diffusion scheduler", self.scheduler, DIFFUSION_SCHEDULERS)
+        for name, low in (("steps", 1), ("resample", 0), ("target_resample", 0), ("stage2_resample", 0),
+                          ("stage2_time_every", 1), ("window_overlap", 0), ("vae_batch_frames", 1), ("mask_erode", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise OptionError(f"{name.replace('_', ' ')} must be an integer >= {low}; got {value!r}")
+        if not isinstance(self.soft_mask_kernel, int) or self.soft_mask_kernel < 1 or self.soft_mask_kernel % 2 == 0:
+            raise OptionError(f"soft mask kernel must be an odd integer >= 1; got {self.soft_mask_kernel!r}")
+        if self.batch_frames is not None and (not isinstance(self.batch_frames, int) or self.batch_frames < 1):
+            raise OptionError(f"batch frames must be an integer >= 1 or None; got {self.batch_frames!r}")
+        if not math.isfinite(self.guidance_scale) or self.guidance_scale < 1:
+            raise OptionError(f"guidance scale must be >= 1 (1 switches guidance off); got {self.guidance_scale!r}")
+        if not math.isfinite(self.eta) or not 0 <= self.eta <= 1:
+            raise OptionError(f"eta must be in [0, 1]; got {self.eta!r}")
+        if not 0 < self.mask_threshold <= 1:
+            raise OptionError(f"mask threshold must be in (0, 1]; got {self.mask_threshold!r}")
+        for name in ("frame_matrix_end", "reinject_end", "stage2_begin"):
+            if not math.isfinite(getattr(self, name)):
+                raise OptionError(f"{name.replace('_', ' ')} must be a finite timestep; got {getattr(self, name)!r}")
+
+
+@dataclass(frozen=True)
+class DepthStageConfig:
+    """Depth estimation, temporal stabilisation and the robust range of :mod:`s2vg.depth`.
+
+    Args:
+        estimator: ``"auto"`` (Depth Anything V2 when its weights are cached or
+            ``model_path`` is given, else the weight-free ``"heuristic"`` with a warning)
+            or a registry name from ``s2vg.depth.available_depth_estimators()``;
+            defaults to ``"auto"``.
+        model_path: local folder (or hub id) of a Depth Anything model, CLI
+            ``--depth-model``; defaults to None.
+        device: torch device of a learned estimator; defaults to None (CUDA when available).
+        batch_size: frames per model call; defaults to None (8 on CUDA, 2 on the CPU).
+        stabilize: smooth inverse depth over time with optical flow (skipped for estimators
+            that are temporally consistent by design); defaults to True.
+        window: stabilisation neighbours on each side, in frames; defaults to 3.
+        decay: standard deviation, in frames, of a neighbour's weight; defaults to 2.
+        colour_tolerance: warped-colour mismatch (mean absolute RGB in [0, 1]) at which a
+            neighbour's weight falls to 1/e; defaults to 0.06.
+        depth_tolerance: warped inverse-depth mismatch, as a fraction of the clip's
+            2-98 % range, at which a neighbour's weight falls to 1/e; defaults to 0.1.
+        guided_radius: radius in pixels of the guided filter on the colour frame that
+            follows the temporal smoothing; 0 turns it off; defaults to 2.
+        guided_eps: its regulariser in squared colour units of [0, 1]; defaults to 1e-4.
+        flow_scale: resolution factor of the stabilisation's optical flow; defaults to 0.5.
+        detect_cuts: detect shot cuts so that smoothing and the range restart at each;
+            defaults to True.
+        cut_min_distance: smallest colour-histogram (Bhattacharyya) distance between
+            consecutive frames that can be a cut; defaults to 0.3.
+        low_pct: low percentile of each frame's inverse depth for the range; defaults to 2.
+        high_pct: high percentile; defaults to 98.
+        range_smoothing: standard deviation in frames of the smoothing of the range along
+            time inside a shot; 0 = per frame, None = one range per shot; defaults to 12.
+    """
+
+    estimator: str = "auto"
+    model_path: str | None = None
+    device: str | None = None
+    batch_size: int | None = None
+    stabilize: bool = True
+    window: int = 3
+    decay: float = 2.0
+    colour_tolerance: float = 0.06
+    depth_tolerance: float = 0.1
+    guided_radius: int = 2
+    guided_eps: float = 1e-4
+    flow_scale: float = 0.5
+    detect_cuts: bool = True
+    cut_min_distance: float = 0.3
+    low_pct: float = 2.0
+    high_pct: float = 98.0
+    range_smoothing: float | None = 12.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.estimator, str) or not self.estimator:
+            raise OptionError(f"depth estimator must be a name such as auto or heuristic; got {self.estimator!r}")
+        for name, low in (("window", 0), ("guided_radius", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise OptionError(f"depth {name.replace('_', ' ')} must be an integer >= {low}; got {value!r}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            raise OptionError(f"depth batch size must be an integer >= 1 or None; got {self.batch_size!r}")
+        for name in ("decay", "colour_tolerance", "depth_tolerance", "guided_eps", "flow_scale", "cut_min_distance"):
+            _check_positive(f"depth {name.replace('_', ' ')}", getattr(self, name))
+        if not 0.0 <= self.low_pct < self.high_pct <= 100.0:
+            raise OptionError(f"depth percentiles must satisfy 0 <= low < high <= 100; got low={self.low_pct}, high={self.high_pct}")
+        if self.range_smoothing is not None and (not math.isfinite(self.range_smoothing) or self.range_smoothing < 0):
+            raise OptionError(f"depth range smoothing must be None or a number of frames >= 0; got {self.range_smoothing!r}")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """How the stereo result is packed and encoded (``s2vg.io.layouts``, ``s2vg.io.writer``).
+
+    Args:
+        layout: one of ``sbs``, ``half-sbs``, ``tb``, ``half-tb``, ``anaglyph``, ``cross``,
+            ``lr``; defaults to ``"sbs"`` (full side-by-side, left eye on the left).
+        codec: ``"h264"`` (libx264) or ``"hevc"`` (libx265); defaults to ``"h264"``.
+        crf: x264/x265 constant rate factor, 0 (lossless) to 51; defaults to 18 (visually
+            near-lossless).
+        preset: x264/x265 speed preset; defaults to ``"medium"`` (``"veryfast"`` encodes
+            about twice as fast for slightly larger files).
+    """
+
+    layout: str = "sbs"
+    codec: str = "h264"
+    crf: int = 18
+    preset: str = "medium"
+
+    def __post_init__(self) -> None:
+        _check_choice("layout", self.layout, ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr"))
+        _check_choice("codec", self.codec, ("h264", "hevc"))
+        if not isinstance(self.crf, int) or not 0 <= self.crf <= 51:
+            raise OptionError(f"crf must be an integer in [0, 51]; got {self.crf!r}")
+        _check_choice(
+            "preset",
+            self.preset,
+            ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"),
+        )

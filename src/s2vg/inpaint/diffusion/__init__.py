@@ -1,0 +1,44 @@
+"""The diffusion frame-matrix inpainter (DESIGN.md section 3b).
+
+Public API:
+    :class:`VideoDenoiser` (protocol.py): what a video model must offer.
+    :class:`FrameMatrixSampler` (sampler.py): the method; returns :class:`SamplerResult`.
+    :func:`latent_masks` (masks.py): latent known-masks.
+    :func:`adapter_for`, :func:`make_scheduler` (schedulers.py): the scheduler algebra.
+    :func:`load_denoiser` (backends/): model loaders by name (``"zeroscope"``).
+    :func:`build_svg_inpainter`: the ``svg`` entry of the inpainter registry.
+
+Importing this package imports torch and OpenCV, not diffusers or transformers; those
+load with a backend or a scheduler.
+"""
+
+from s2vg.config import DiffusionConfig
+from s2vg.inpaint.diffusion.backends import available_backends, backend_for_folder, load_denoiser
+from s2vg.inpaint.diffusion.inpainter import SVGInpainter, build_svg_inpainter
+from s2vg.inpaint.diffusion.masks import LatentMasks, latent_masks
+from s2vg.inpaint.diffusion.protocol import Conditioning, VideoDenoiser
+from s2vg.inpaint.diffusion.sampler import FrameMatrixSampler, SamplerResult, SamplerStats
+from s2vg.inpaint.diffusion.schedulers import SchedulerAdapter, StepOutput, adapter_for, make_scheduler
+from s2vg.inpaint.diffusion.windows import frame_windows, window_weights
+
+__all__ = [
+    "Conditioning",
+    "DiffusionConfig",
+    "FrameMatrixSampler",
+    "LatentMasks",
+    "SVGInpainter",
+    "SamplerResult",
+    "SamplerStats",
+    "SchedulerAdapter",
+    "StepOutput",
+    "VideoDenoiser",
+    "adapter_for",
+    "available_backends",
+    "backend_for_folder",
+    "build_svg_inpainter",
+    "frame_windows",
+    "latent_masks",
+    "load_denoiser",
+    "make_scheduler",
+    "window_weights",
+]

@@ -1,0 +1,81 @@
+"""The ``svg`` inpainter: the diffusion frame-matrix sampler behind the Inpainter protocol."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from s2vg.config import DiffusionConfig
+from s2vg.errors import OptionError
+from s2vg.geometry.frame_matrix import FrameMatrix
+from s2vg.inpaint.diffusion.protocol import VideoDenoiser
+from s2vg.inpaint.diffusion.sampler import FrameMatrixSampler, SamplerStats
+from s2vg.progress import SILENT, Progress
+
+_CONFIG_FIELDS = {f.name for f in dataclasses.fields(DiffusionConfig)}
+
+
+class SVGInpainter:
+    """Fills a frame matrix with :class:`FrameMatrixSampler` and a loaded denoiser.
+
+    Args:
+        denoiser: the video model.
+        prompt: text describing the clip; defaults to "".
+        config: sampler options; defaults to ``DiffusionConfig()``.
+
+    Attributes:
+        last_stats: :class:`SamplerStats` of the latest call (None before the first).
+    """
+
+    name = "svg"
+
+    def __init__(self, denoiser: VideoDenoiser, prompt: str = "", config: DiffusionConfig | None = None) -> None:
+        self.denoiser = denoiser
+        self.prompt = prompt
+        self.config = config if config is not None else DiffusionConfig()
+        self.last_stats: SamplerStats | None = None
+
+    def __call__(self, matrix: FrameMatrix, progress: Progress = SILENT) -> FrameMatrix:
+        """The matrix with every unknown pixel filled; ``known`` is kept as it came in."""
+        result = FrameMatrixSampler(self.denoiser, self.config)(matrix, self.prompt, progress)
+        self.last_stats = result.stats
+        return matrix.replace(colors=result.frames)
+
+
+def build_svg_inpainter(prompt: str = "", model: str | None = None, backend: str | None = None,
+                        vae: str | None = None, device: str | None = None, dtype: str | None = None,
+                        config: DiffusionConfig | None = None, denoiser: VideoDenoiser | None = None,
+                        backend_options: dict[str, Any] | None = None, **options: Any) -> SVGInpainter:
+    """The ``svg`` inpainter of the registry.
+
+    Args:
+        prompt: text describing the clip.
+        model: hub id or local folder of the video model; defaults to the backend's default
+            (``cerspense/zeroscope_v2_576w``).
+        backend: backend name; defaults to the one the folder's ``model_index.json`` names,
+            else ``"zeroscope"``.
+        vae: optional separate VAE folder.
+        device, dtype: where and in which precision the model runs (defaults: CUDA with
+            float16 when present, else CPU float32).
+        config: sampler options; keyword ``options`` named like ``DiffusionConfig`` fields
+            (``steps``, ``resample``, ``guidance_scale``, ``seed``, ...) override it.
+        denoiser: an already loaded denoiser (then model, backend, vae, device and dtype
+            are not used).
+        backend_options: extra keywords for the backend loader (``max_frames``,
+            ``attention_slicing``, ...).
+
+    Raises:
+        OptionError: an option is not a sampler option.
+        MissingWeightsError: the model's weights are not available.
+    """
+    unknown = sorted(set(options) - _CONFIG_FIELDS)
+    if unknown:
+        raise OptionError(f"unknown svg inpainter option(s) {', '.join(unknown)}; sampler options are "
+                          f"{', '.join(sorted(_CONFIG_FIELDS))}")
+    config = dataclasses.replace(config or DiffusionConfig(), **options)
+    if denoiser is None:
+        from s2vg.inpaint.diffusion.backends import backend_for_folder, load_denoiser
+
+        name = backend or (backend_for_folder(model) if model else None) or "zeroscope"
+        denoiser = load_denoiser(name, model=model, vae=vae, device=device, dtype=dtype, **(backend_options or {}))
+    return SVGInpainter(denoiser, prompt=prompt, config=config)
