@@ -110,7 +110,6 @@ def classical_fill(
                     c, avail, d, anchors, to_prev, to_next, shift,
                     window=config.temporal_window, depth_tolerance=tol,
                     colour_tolerance=config.colour_tolerance,
-                    check_start=config.edge_skip,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
             if config.views and donor is not None and not avail.all():

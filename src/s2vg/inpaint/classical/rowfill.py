@@ -146,21 +146,21 @@ def smooth_across_rows(
     if sigma <= 0 or values.shape[0] == 0:
         return values
     radius = max(1, int(np.ceil(2.5 * sigma)))
-    n_t, height, _ = shape
-    buf = np.zeros((*shape, 3), dtype=np.float32)
-    zbuf = np.zeros(shape, dtype=np.float32)
-    buf[t, y, x] = values
-    zbuf[t, y, x] = z_bg  # > 0 marks the pixels of this fill
+    n_t, height, width = shape
+    flat = (t * height + y) * width + x
+    index = np.full(n_t * height * width, -1, dtype=np.int32)
+    index[flat] = np.arange(values.shape[0], dtype=np.int32)
     acc = values.copy()
     wsum = np.ones(values.shape[0], dtype=np.float32)
+    limit = depth_tolerance * z_bg
     for k in range(1, radius + 1):
         wk = np.float32(np.exp(-0.5 * (k / sigma) ** 2))
-        for yk in (y - k, y + k):
-            inside = (yk >= 0) & (yk < height)
-            yc = np.clip(yk, 0, height - 1)
-            zk = zbuf[t, yc, x]
-            ok = inside & (zk > 0) & (np.abs(zk - z_bg) <= depth_tolerance * z_bg)
+        for sign in (-1, 1):
+            inside = (y >= k) if sign < 0 else (y < height - k)
+            nb = np.where(inside, index[np.where(inside, flat + sign * k * width, 0)], -1)
+            nb_c = np.maximum(nb, 0)
+            ok = (nb >= 0) & (np.abs(z_bg[nb_c] - z_bg) <= limit)
             w = np.where(ok, wk, np.float32(0.0))
-            acc += w[:, None] * buf[t, yc, x]
+            acc += w[:, None] * values[nb_c]
             wsum += w
     return (acc / wsum[:, None]).astype(np.float32)

@@ -1,10 +1,10 @@
 """Hole runs along the scan axis and the background side of each hole pixel.
 
 Disocclusions of a parallel-camera rig are background revealed beside a nearer edge,
-along the direction the camera moved. Scanning each row (the scan axis is the last
-array axis) from every hole pixel to the nearest available pixel on its left and on
-its right finds the two ends of its hole run; the end with the larger depth is the
-background, and the fill is taken from that side only. All functions work on flat
+along the direction the camera moved. Each hole run (a maximal stretch of hole pixels
+in a row; the scan axis is the last array axis) ends at an available pixel on each
+side; the end with the larger depth is the background, and the fill is taken from
+that side only. All functions work on flat
 lists of hole pixels so that the cost follows the hole area, not the frame area.
 """
 
@@ -13,26 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-
-def nearest_available(avail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the nearest available pixel at or before / at or after each position.
-
-    Args:
-        avail: ``(..., W)`` bool, True where a pixel holds a usable value.
-
-    Returns:
-        ``(left, right)``, each ``(..., W)`` int32: ``left`` is the largest index
-        ``<= x`` that is available (-1 if none), ``right`` the smallest index ``>= x``
-        that is available (W if none).
-    """
-    width = avail.shape[-1]
-    idx = np.arange(width, dtype=np.int32)
-    left = np.where(avail, idx, np.int32(-1))
-    np.maximum.accumulate(left, axis=-1, out=left)
-    right = np.where(avail, idx, np.int32(width))[..., ::-1]
-    right = np.minimum.accumulate(right, axis=-1)[..., ::-1]
-    return left, right
 
 
 @dataclass(frozen=True)
@@ -92,6 +72,24 @@ class HoleAnchors:
 _FIELDS = ("t", "y", "x", "anchor", "direction", "depth", "other", "other_depth")
 
 
+def hole_runs(t: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split hole pixels into runs: maximal stretches of consecutive positions in one row.
+
+    Args:
+        t, y, x: ``(N,)`` int64 hole pixels in C order of ``(T, H, W)``.
+
+    Returns:
+        ``(run_of, first, last)``: ``(N,)`` run index of every pixel, and ``(R,)`` indices
+        of the first and last pixel of every run.
+    """
+    n = t.shape[0]
+    new_run = np.ones(n, dtype=bool)
+    new_run[1:] = (t[1:] != t[:-1]) | (y[1:] != y[:-1]) | (x[1:] != x[:-1] + 1)
+    first = np.flatnonzero(new_run)
+    last = np.append(first[1:] - 1, n - 1).astype(first.dtype)
+    return np.cumsum(new_run) - 1, first, last
+
+
 def find_anchors(avail: np.ndarray, depth: np.ndarray, same_surface_ratio: float) -> HoleAnchors:
     """Background-side anchors of every unavailable pixel, scanning along the last axis.
 
@@ -105,14 +103,18 @@ def find_anchors(avail: np.ndarray, depth: np.ndarray, same_surface_ratio: float
         The :class:`HoleAnchors` of the pixels where ``avail`` is False.
     """
     width = avail.shape[-1]
-    left, right = nearest_available(avail)
     t, y, x = np.nonzero(~avail)
-    lo = left[t, y, x].astype(np.int64)
-    hi = right[t, y, x].astype(np.int64)
+    if t.shape[0] == 0:
+        return HoleAnchors(t, y, x, x.copy(), x.copy(), np.zeros(0, np.float32), x.copy(), np.zeros(0, np.float32))
+    run_of, first, last = hole_runs(t, y, x)
+    # The pixels just before and after a run are available (or outside the row).
+    r_t, r_y = t[first], y[first]
+    lo = x[first] - 1
+    hi = x[last] + 1
     has_lo = lo >= 0
     has_hi = hi < width
-    z_lo = np.where(has_lo, depth[t, y, np.clip(lo, 0, width - 1)], np.float32(-np.inf)).astype(np.float32)
-    z_hi = np.where(has_hi, depth[t, y, np.clip(hi, 0, width - 1)], np.float32(-np.inf)).astype(np.float32)
+    z_lo = np.where(has_lo, depth[r_t, r_y, np.maximum(lo, 0)], np.float32(-np.inf)).astype(np.float32)
+    z_hi = np.where(has_hi, depth[r_t, r_y, np.minimum(hi, width - 1)], np.float32(-np.inf)).astype(np.float32)
     # The background is the farther end; ties and one-sided runs fall out of the comparison.
     use_hi = has_hi & (~has_lo | (z_hi >= z_lo))
     anchor = np.where(use_hi, hi, np.where(has_lo, lo, -1))
@@ -122,4 +124,6 @@ def find_anchors(avail: np.ndarray, depth: np.ndarray, same_surface_ratio: float
     same = has_lo & has_hi & (np.abs(z_lo - z_hi) <= same_surface_ratio * z_far)
     other = np.where(same, np.where(use_hi, lo, hi), -1)
     other_depth = np.where(same, np.where(use_hi, z_lo, z_hi), 0.0).astype(np.float32)
-    return HoleAnchors(t, y, x, anchor, direction, z_anchor, other, other_depth)
+    return HoleAnchors(
+        t, y, x, anchor[run_of], direction[run_of], z_anchor[run_of], other[run_of], other_depth[run_of]
+    )

@@ -17,10 +17,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from s2vg.inpaint.classical.scan import HoleAnchors
+from s2vg.inpaint.classical.scan import HoleAnchors, hole_runs
 
 #: Extra reach, beyond the compared stretch, of the second flow sample (pixels).
 _FAR_SAMPLE_PX = 8
+#: Subsampling of the flow field for its median (a few thousand vectors are plenty).
+_MEDIAN_STRIDE = 37
+_NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, -1), (-1, 1), (1, 1))
 
 _DIS_PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
@@ -66,7 +69,7 @@ def propagate_in_time(
     window: int,
     depth_tolerance: float,
     colour_tolerance: float,
-    check_start: int = 0,
+    check_start: int = 1,
     check_px: int = 4,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Real values for hole pixels from other timestamps of the same view.
@@ -89,7 +92,7 @@ def propagate_in_time(
             stretch beside the hole between the two frames.
         check_start, check_px: the background stretch compared is ``check_px`` pixels
             starting ``check_start`` pixels beyond the hole's background end; defaults
-            to 0 and 4.
+            to 1 and 4 (the edge pixel itself is the least reliable).
 
     Returns:
         ``(ok (N,) bool, values (N, 3) float32, depth (N,) float32)`` for the hole pixels
@@ -100,19 +103,26 @@ def propagate_in_time(
     if n_t < 2 or n == 0:
         return np.zeros(n, bool), np.zeros((n, 3), np.float32), np.zeros(n, np.float32)
     a = anchors
-    index = np.full(known.shape, -1, dtype=np.int32)
-    index[a.t, a.y, a.x] = np.arange(n, dtype=np.int32)
-    bounds = np.searchsorted(a.t, np.arange(n_t + 1))
+    view = _FlatView(colors, known, depth)
+    index = np.full(known.size, -1, dtype=np.int32)
+    index[view.flat(a.t, a.y, a.x)] = np.arange(n, dtype=np.int32)
     z_bg = a.background_depth()
+
+    # The motion test and the flow samples depend only on a run's background end, so
+    # they are computed once per hole run (a maximal stretch of hole pixels in a row).
+    run_of, first, _ = hole_runs(a.t, a.y, a.x)
+    r_t, r_y, r_anchor, r_dir = a.t[first], a.y[first], a.anchor[first], a.direction[first]
+    pixel_bounds = np.searchsorted(a.t, np.arange(n_t + 1))
+    run_bounds = np.searchsorted(r_t, np.arange(n_t + 1))
     # Where to read the background's motion: in the background stretch beside the hole,
     # moved into the source image by the parallax of that depth; once near the edge and
     # once farther out, because flow near a moving foreground edge is dragged along.
-    z_safe = np.where(a.depth > 0, a.depth, np.float32(np.inf))
+    z_safe = np.where(a.depth[first] > 0, a.depth[first], np.float32(np.inf))
     samples = []
     for reach in (check_start + check_px // 2, check_start + check_px + _FAR_SAMPLE_PX):
-        sx = np.clip(np.rint(a.anchor + a.direction * reach + source_shift[0] / z_safe), 0, width - 1)
-        sy = np.clip(np.rint(a.y + source_shift[1] / z_safe), 0, height - 1)
-        samples.append((sy.astype(np.int64), sx.astype(np.int64)))
+        sx = np.clip(np.rint(r_anchor + r_dir * reach + source_shift[0] / z_safe), 0, width - 1).astype(np.int64)
+        sy = np.clip(np.rint(r_y + source_shift[1] / z_safe), 0, height - 1).astype(np.int64)
+        samples.append(sy * width + sx)
 
     sweeps = []
     for step, flows in ((-1, to_prev), (1, to_next)):
@@ -122,49 +132,66 @@ def propagate_in_time(
         found_depth = np.zeros(n, dtype=np.float32)
         dist = np.zeros(n, dtype=np.int32)
         for t in frames:
-            s = slice(bounds[t], bounds[t + 1])
+            s = slice(pixel_bounds[t], pixel_bounds[t + 1])
+            rs = slice(run_bounds[t], run_bounds[t + 1])
             if s.start == s.stop:
                 continue
             other = t + step
-            ty, tx = a.y[s], a.x[s]
             # Candidate motions: none (a still background), then the flow at each sample;
             # (b) keeps the one under which the background beside the hole matches best.
-            zero = np.zeros_like(tx)
+            zero = np.zeros(rs.stop - rs.start, dtype=np.int64)
             candidates = [(zero, zero)]
             if flows is not None:
-                for sy, sx in samples:
-                    u = flows[t][sy[s], sx[s]]
-                    candidates.append((np.rint(u[:, 0]).astype(np.int64), np.rint(u[:, 1]).astype(np.int64)))
-            best = np.full(tx.shape[0], np.inf, dtype=np.float32)
-            ux, uy = zero.copy(), zero.copy()
+                frame_flow = flows[t].reshape(-1, 2)
+                for sample in samples:
+                    u = np.rint(frame_flow[sample[rs]]).astype(np.int64)
+                    candidates.append((u[:, 0], u[:, 1]))
+                # The frame's median motion: the camera's, when the background dominates.
+                median = np.rint(np.median(frame_flow[::_MEDIAN_STRIDE], axis=0)).astype(np.int64)
+                candidates.append((zero + median[0], zero + median[1]))
+            best = np.full(zero.shape[0], np.inf, dtype=np.float32)
+            run_ux, run_uy = zero.copy(), zero.copy()
             for cx, cy in candidates:
-                score = _stretch_difference(
-                    colors, known, t, other, ty, a.anchor[s], a.direction[s], cx, cy, check_start, check_px
-                )
+                score = _stretch_difference(view, t, other, r_y[rs], r_anchor[rs], r_dir[rs], cx, cy, check_start, check_px)
                 better = score < best
                 best = np.where(better, score, best)
-                ux, uy = np.where(better, cx, ux), np.where(better, cy, uy)
-            motion_ok = best <= colour_tolerance
+                run_ux, run_uy = np.where(better, cx, run_ux), np.where(better, cy, run_uy)
+            refine = np.flatnonzero(best > 0) if flows is not None else []
+            if len(refine):
+                # Flow is blurred across motion edges: where no candidate fits exactly,
+                # try the best one moved by a pixel.
+                sub = np.arange(rs.start, rs.stop)[refine]
+                sub_best = best[refine]
+                base_x, base_y = run_ux[refine], run_uy[refine]
+                sub_x, sub_y = base_x, base_y
+                for dx, dy in _NEIGHBOURS:
+                    cx, cy = base_x + dx, base_y + dy
+                    score = _stretch_difference(view, t, other, r_y[sub], r_anchor[sub], r_dir[sub], cx, cy, check_start, check_px)
+                    better = score < sub_best
+                    sub_best = np.where(better, score, sub_best)
+                    sub_x, sub_y = np.where(better, cx, sub_x), np.where(better, cy, sub_y)
+                best[refine], run_ux[refine], run_uy[refine] = sub_best, sub_x, sub_y
+            local = run_of[s] - rs.start
+            motion_ok = (best <= colour_tolerance)[local]
             # (a) the landing pixel must hold a real background value.
-            px, py = tx + ux, ty + uy
+            px, py = a.x[s] + run_ux[local], a.y[s] + run_uy[local]
             inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
-            px, py = np.clip(px, 0, width - 1), np.clip(py, 0, height - 1)
-            k_there = index[other, py, px]
+            there = view.flat(other, np.clip(py, 0, height - 1), np.clip(px, 0, width - 1))
+            k_there = index[there]
             is_known = k_there < 0
             k_c = np.maximum(k_there, 0)
-            cand_ok = is_known | ok[k_c]
-            cand_depth = np.where(is_known, depth[other, py, px], found_depth[k_c])
+            cand_depth = np.where(is_known, view.depth[there], found_depth[k_c])
             cand_dist = np.where(is_known, 0, dist[k_c]) + 1
             accept = (
-                inside & motion_ok & cand_ok & (cand_dist <= window)
+                inside & motion_ok & (is_known | ok[k_c]) & (cand_dist <= window)
                 & (cand_depth >= (1.0 - depth_tolerance) * z_bg[s])
             )
             if not accept.any():
                 continue
-            cand_values = np.where(is_known[:, None], colors[other, py, px], values[k_c])
             idx = np.arange(s.start, s.stop)[accept]
+            there, k_c, is_known = there[accept], k_c[accept], is_known[accept]
             ok[idx] = True
-            values[idx] = cand_values[accept]
+            values[idx] = np.where(is_known[:, None], view.colors[there], values[k_c])
             found_depth[idx] = cand_depth[accept]
             dist[idx] = cand_dist[accept]
         sweeps.append((ok, values, found_depth, dist))
@@ -178,9 +205,23 @@ def propagate_in_time(
     return ok, values, found
 
 
+class _FlatView:
+    """A view's arrays flattened over (T, H, W), for single-index gathers (much faster
+    than three-array fancy indexing)."""
+
+    def __init__(self, colors: np.ndarray, known: np.ndarray, depth: np.ndarray) -> None:
+        self.shape = known.shape
+        self.colors = np.ascontiguousarray(colors).reshape(-1, 3)
+        self.known = np.ascontiguousarray(known).reshape(-1)
+        self.depth = np.ascontiguousarray(depth).reshape(-1)
+
+    def flat(self, t: np.ndarray | int, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        _, height, width = self.shape
+        return (np.asarray(t, dtype=np.int64) * height + y) * width + x
+
+
 def _stretch_difference(
-    colors: np.ndarray,
-    known: np.ndarray,
+    view: _FlatView,
     t: int,
     other: int,
     y: np.ndarray,
@@ -191,10 +232,10 @@ def _stretch_difference(
     start: int,
     count: int,
 ) -> np.ndarray:
-    """Mean absolute colour difference ``(N,)`` between the background stretch beside each
-    hole in frame ``t`` and the same stretch moved by ``(ux, uy)`` in frame ``other``;
+    """Mean absolute colour difference ``(R,)`` between the background stretch beside each
+    hole run in frame ``t`` and the same stretch moved by ``(ux, uy)`` in frame ``other``;
     inf where no pixel of the stretch is known in both frames."""
-    _, height, width = known.shape
+    _, height, width = view.shape
     diff = np.zeros(y.shape[0], dtype=np.float32)
     n = np.zeros(y.shape[0], dtype=np.float32)
     y2 = y + uy
@@ -204,9 +245,10 @@ def _stretch_difference(
         x1 = anchor + direction * k
         x2 = x1 + ux
         valid = (anchor >= 0) & y2_ok & (x1 >= 0) & (x1 < width) & (x2 >= 0) & (x2 < width)
-        x1, x2 = np.clip(x1, 0, width - 1), np.clip(x2, 0, width - 1)
-        valid &= known[t, y, x1] & known[other, y2, x2]
-        d = np.abs(colors[t, y, x1] - colors[other, y2, x2]).mean(axis=-1)
-        diff += np.where(valid, d, 0.0)
+        i1 = view.flat(t, y, np.clip(x1, 0, width - 1))
+        i2 = view.flat(other, y2, np.clip(x2, 0, width - 1))
+        valid &= view.known[i1] & view.known[i2]
+        d = np.abs(view.colors[i1] - view.colors[i2]).sum(axis=-1) * np.float32(1.0 / 3.0)
+        diff += np.where(valid, d, np.float32(0.0))
         n += valid
     return np.where(n > 0, diff / np.maximum(n, 1.0), np.float32(np.inf)).astype(np.float32)
