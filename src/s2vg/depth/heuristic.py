@@ -27,7 +27,9 @@ What it does, per frame, at a working resolution of about 320 px on the long sid
 What it cannot do: it sees no depth in a still image or a still shot beyond "lower is
 nearer"; it cannot tell whether an independently moving object is near or far (it assumes
 near); when a near object fills most of the frame, its motion becomes the dominant one and
-the ordering inverts; forward motion (zoom-like parallax) is partly absorbed by the zoom of
+the ordering inverts (tried: voting on which layer's motion carries the layer boundary,
+i.e. which layer is the occluder; on real clips the per-frame votes were noise, so it is
+not used); forward motion (zoom-like parallax) is partly absorbed by the zoom of
 the similarity model. Expect a plausible, stable, layered effect, not measured depth. A
 learned model (``--depth depth-anything-v2-small``) is much better wherever it is available.
 
@@ -157,7 +159,7 @@ class HeuristicDepthEstimator:
         state = state if state is not None else HeuristicState()
         num, height, width = frames.shape[:3]
         scale = min(1.0, self.work_size / max(height, width))
-        hs, ws = max(8, round(height * scale)), max(8, round(width * scale))
+        hs, ws = (max(8, round(height * scale)), max(8, round(width * scale))) if scale < 1.0 else (height, width)
         small = np.stack([cv2.resize(f, (ws, hs), interpolation=cv2.INTER_AREA) for f in frames]) if scale < 1.0 else frames
         gray = to_gray_u8(small)
         first_index = state.detector.frames_seen
@@ -175,9 +177,9 @@ class HeuristicDepthEstimator:
                     # The first frame of a shot looks ahead to the next frame when it has one in this chunk.
                     has_next = t + 1 < num and (first_index + t + 1) not in cuts
                     if has_next:
-                        self._accumulate(state, gray[t], gray[t + 1], grid, carry=None)
+                        self._accumulate(state, gray[t], gray[t + 1], grid, previous=False)
                 else:
-                    self._accumulate(state, gray[t], state.gray, grid, carry=state.gray)
+                    self._accumulate(state, gray[t], state.gray, grid, previous=True)
                 state.gray = gray[t]
                 inv_small = self._combine(small[t], state, prior)
                 inv = cv2.resize(inv_small, (width, height), interpolation=cv2.INTER_LINEAR) if scale < 1.0 else inv_small
@@ -187,8 +189,8 @@ class HeuristicDepthEstimator:
                 bar.update(1)
         return out, state
 
-    def _accumulate(self, state: HeuristicState, gray_t: np.ndarray, gray_other: np.ndarray, grid: np.ndarray, carry: np.ndarray | None) -> None:
-        """Add frame ``t``'s parallax and occlusion evidence; ``carry`` set means the other frame is the previous one."""
+    def _accumulate(self, state: HeuristicState, gray_t: np.ndarray, gray_other: np.ndarray, grid: np.ndarray, previous: bool) -> None:
+        """Add frame ``t``'s parallax and occlusion evidence; ``previous`` says the other frame is ``t - 1`` (else ``t + 1``)."""
         flow = self._flow(gray_t, gray_other)
         back = self._flow(gray_other, gray_t)
         back_at, inside = warp_to(back, flow, grid)
@@ -207,14 +209,14 @@ class HeuristicDepthEstimator:
         cue = np.clip(residual / scale, 0.0, 1.0) * visible  # occluded pixels: evidence for "far" (0)
         weight = (trust * measured * np.where(visible, 1.0, 0.5)).astype(np.float32)
         rate = self.evidence_rate
-        if carry is None:
-            evidence, confidence = np.zeros_like(cue, dtype=np.float32), np.zeros_like(cue, dtype=np.float32)
-        else:
+        if previous:
             # Bring the accumulated evidence from the previous frame onto this frame along the flow.
             evidence, _ = warp_to(state.evidence, flow, grid)
             confidence, _ = warp_to(state.confidence, flow, grid)
             evidence *= inside
             confidence *= inside
+        else:
+            evidence, confidence = np.zeros_like(cue, dtype=np.float32), np.zeros_like(cue, dtype=np.float32)
         state.evidence = ((1.0 - rate) * evidence + rate * weight * cue).astype(np.float32)
         state.confidence = ((1.0 - rate) * confidence + rate * weight).astype(np.float32)
 

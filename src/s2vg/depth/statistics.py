@@ -90,9 +90,9 @@ def robust_range(
     Args:
         inv_depth: ``(T, H, W)`` float32 relative inverse depth (larger = nearer).
         cuts: frame indices that start a new shot; smoothing restarts at each.
-        low_pct, high_pct: percentiles taken per frame; default to 2 and 98.
+        low_pct, high_pct: percentiles taken per frame.
         smoothing: Gaussian standard deviation in frames along time inside each shot;
-            defaults to 12; 0 = per-frame values, None = one constant range per shot.
+            0 = per-frame values, None = one constant range per shot.
 
     Returns:
         ``(lo, hi)``, each ``(T,)`` float64 in the units of ``inv_depth``; ``hi > lo``.
