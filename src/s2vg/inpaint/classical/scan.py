@@ -113,15 +113,14 @@ def find_anchors(avail: np.ndarray, depth: np.ndarray, same_surface_ratio: float
     hi = x[last] + 1
     has_lo = lo >= 0
     has_hi = hi < width
-    z_lo = np.where(has_lo, depth[r_t, r_y, np.maximum(lo, 0)], np.float32(-np.inf)).astype(np.float32)
-    z_hi = np.where(has_hi, depth[r_t, r_y, np.minimum(hi, width - 1)], np.float32(-np.inf)).astype(np.float32)
-    # The background is the farther end; ties and one-sided runs fall out of the comparison.
+    z_lo = np.where(has_lo, depth[r_t, r_y, np.maximum(lo, 0)], np.float32(0.0)).astype(np.float32)
+    z_hi = np.where(has_hi, depth[r_t, r_y, np.minimum(hi, width - 1)], np.float32(0.0)).astype(np.float32)
+    # The background is the farther end (ties go after the run); a one-sided run takes its side.
     use_hi = has_hi & (~has_lo | (z_hi >= z_lo))
     anchor = np.where(use_hi, hi, np.where(has_lo, lo, -1))
     direction = np.where(use_hi, 1, -1).astype(np.int64)
-    z_anchor = np.where(use_hi, z_hi, np.where(has_lo, z_lo, 0.0)).astype(np.float32)
-    z_far = np.maximum(z_lo, z_hi)
-    same = has_lo & has_hi & (np.abs(z_lo - z_hi) <= same_surface_ratio * z_far)
+    z_anchor = np.where(use_hi, z_hi, z_lo).astype(np.float32)
+    same = has_lo & has_hi & (np.abs(z_lo - z_hi) <= same_surface_ratio * np.maximum(z_lo, z_hi))
     other = np.where(same, np.where(use_hi, lo, hi), -1)
     other_depth = np.where(same, np.where(use_hi, z_lo, z_hi), 0.0).astype(np.float32)
     return HoleAnchors(

@@ -25,6 +25,9 @@ _FAR_SAMPLE_PX = 8
 _MEDIAN_STRIDE = 37
 _NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, -1), (-1, 1), (1, 1))
 
+#: DIS needs a few pyramid levels; smaller frames get zero flow.
+_MIN_FLOW_SIZE = 16
+
 _DIS_PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
     "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
@@ -42,12 +45,13 @@ def source_flows(frames: np.ndarray, preset: str = "fast") -> tuple[np.ndarray, 
     Returns:
         ``(to_prev, to_next)``, each ``(T, H, W, 2)`` float32 (dx, dy) in pixels:
         pixel x of frame t matches x + to_prev[t](x) in frame t-1 and x + to_next[t](x)
-        in frame t+1. ``to_prev[0]`` and ``to_next[T-1]`` are zero.
+        in frame t+1. ``to_prev[0]`` and ``to_next[T-1]`` are zero, and so is all of
+        it for frames smaller than DIS accepts (under 16 px on a side).
     """
     n_t, height, width, _ = frames.shape
     to_prev = np.zeros((n_t, height, width, 2), dtype=np.float32)
     to_next = np.zeros_like(to_prev)
-    if n_t < 2:
+    if n_t < 2 or min(height, width) < _MIN_FLOW_SIZE:
         return to_prev, to_next
     gray = [cv2.cvtColor(np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY) for f in frames]
     dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset])
