@@ -1,12 +1,14 @@
 """Depth stage speed and flicker: ms per frame of each estimator, shot cuts, stabilisation, range; flicker before/after.
 
-Usage: python benchmarks/depth.py [--shared ../shared] [--size 320x576] [--max-frames 60]
+Usage: python benchmarks/depth.py [--shared ../shared] [--size 320x576] [--max-frames 60] [--architecture small]
 
 Runs on the sample clips in ``../shared/samples`` (the astronaut frames with their model
 depth, and the sample videos), resized to ``--size``. Flicker is the motion-compensated
 frame-to-frame change of inverse depth in units of its 2-98 % range
 (:func:`s2vg.depth.warped_temporal_change`). Depth Anything rows appear only where its
-weights are cached. Timings on a shared CPU are noisy: repeat and take the smaller number.
+weights are cached. ``--architecture small|base|large`` also times a randomly initialised
+Depth Anything V2 of that size (speed only: its output is meaningless), which needs no
+weights. Timings on a shared CPU are noisy: repeat and take the smaller number.
 """
 
 from __future__ import annotations
@@ -55,27 +57,68 @@ def load_clips(shared: Path, h: int, w: int, max_frames: int) -> dict[str, tuple
     return clips
 
 
+#: Backbone and head sizes of the published Depth Anything V2 checkpoints (their config.json).
+ARCHITECTURES = {
+    "small": dict(hidden=384, heads=6, neck=[48, 96, 192, 384], fusion=64),
+    "base": dict(hidden=768, heads=12, neck=[96, 192, 384, 768], fusion=128),
+    "large": dict(hidden=1024, heads=16, layers=24, neck=[256, 512, 1024, 1024], fusion=256),
+}
+
+
+def random_depth_anything(size: str, folder: Path) -> Path:
+    """Save a randomly initialised Depth Anything V2 of the given size (no download) and return its folder."""
+    import transformers
+
+    arch = ARCHITECTURES[size]
+    layers = arch.get("layers", 12)
+    stages = [layers // 4 * k for k in range(1, 5)]
+    backbone = transformers.Dinov2Config(
+        hidden_size=arch["hidden"], num_hidden_layers=layers, num_attention_heads=arch["heads"], intermediate_size=4 * arch["hidden"],
+        image_size=518, patch_size=14, out_features=[f"stage{k}" for k in stages], reshape_hidden_states=False,
+    )
+    config = transformers.DepthAnythingConfig(
+        backbone_config=backbone, reassemble_hidden_size=arch["hidden"], neck_hidden_sizes=arch["neck"], fusion_hidden_size=arch["fusion"],
+    )
+    transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
+    transformers.DPTImageProcessorPil(
+        size={"height": 518, "width": 518}, keep_aspect_ratio=True, ensure_multiple_of=14, resample=3, do_pad=False,
+        image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225],
+    ).save_pretrained(folder)
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
     parser.add_argument("--size", default="320x576", help="HxW the videos are resized to")
     parser.add_argument("--max-frames", type=int, default=60)
+    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), action="append", default=[],
+                        help="also time a randomly initialised Depth Anything V2 of this size (speed only)")
     args = parser.parse_args()
     h, w = (int(v) for v in args.size.split("x"))
     clips = load_clips(args.shared, h, w, args.max_frames)
     if not clips:
         raise SystemExit(f"no sample clips under {args.shared}/samples")
-    estimators = ["heuristic"] + [n for n in ("depth-anything-v2-small", "depth-anything-v2-base", "depth-anything-v2-large") if weights_cached(n)]
+    estimators: list[tuple[str, dict]] = [("heuristic", {})]
+    estimators += [(n, {}) for n in ("depth-anything-v2-small", "depth-anything-v2-base", "depth-anything-v2-large") if weights_cached(n)]
+    if args.architecture:
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="s2vg_depth_bench_"))
+        for size in args.architecture:
+            folder = random_depth_anything(size, scratch / size)
+            estimators.append((f"random DA-v2 {size}", {"model_path": str(folder)}))
     print(f"{'clip':<16}{'frames':>7}{'HxW':>10}  {'depth':<24}{'ms/frame':>9}{'cuts ms/f':>10}{'stab ms/f':>10}{'range ms/f':>11}{'flicker':>9}{'stabilised':>11}")
     for name, (frames, given) in clips.items():
         sources: list[tuple[str, np.ndarray | None]] = [("given (sample raw)", given)] if given is not None else []
-        sources += [(e, None) for e in estimators]
+        sources += [(e, None) for e, _ in estimators]
         for label, inv_depth in sources:
             t = len(frames)
             if inv_depth is None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    estimator = get_depth_estimator(label)
+                    options = dict(estimators)[label]
+                    estimator = get_depth_estimator("depth-anything-v2-small" if options else label, **options)
                 inv_depth, seconds = timed(estimator, frames)
                 depth_ms = f"{1000 * seconds / t:9.1f}"
             else:
