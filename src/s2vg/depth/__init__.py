@@ -22,6 +22,7 @@ from s2vg.depth.registry import (
 _LAZY = {
     "DepthStageResult": "s2vg.depth.stage",
     "run_depth_stage": "s2vg.depth.stage",
+    "build_depth_estimator": "s2vg.depth.stage",
     "ShotCutDetector": "s2vg.depth.shots",
     "detect_shot_cuts": "s2vg.depth.shots",
     "stabilize_inv_depth": "s2vg.depth.stabilize",

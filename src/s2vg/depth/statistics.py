@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from s2vg.depth._checks import check_cuts, check_frames, check_inv_depth, shot_spans
 from s2vg.config import DepthStageConfig
@@ -70,7 +70,7 @@ def smooth_range(lo: np.ndarray, hi: np.ndarray, cuts: Sequence[int] = (), smoot
             if smoothing is None:
                 values[start:stop] = np.median(values[start:stop])
             elif smoothing > 0:
-                values[start:stop] = gaussian_filter1d(values[start:stop], smoothing, mode="nearest")
+                values[start:stop] = _gaussian_along_time(values[start:stop], smoothing)
     # A flat frame would give hi == lo; keep the span positive so callers can divide by it.
     span_floor = 1e-6 * np.maximum(1.0, np.abs(lo))
     return lo, np.maximum(hi, lo + span_floor)
@@ -156,6 +156,13 @@ def warped_temporal_change(inv_depth: np.ndarray, frames: np.ndarray, cuts: Sequ
         total += float(np.abs(depth_w - inv_depth[t])[good].sum())
         count += int(good.sum())
     return total / count / scale if count else 0.0
+
+
+def _gaussian_along_time(values: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing of a ``(N,)`` series, edges repeated, kernel radius 4 sigma (as SciPy's ``gaussian_filter1d``)."""
+    radius = int(4.0 * sigma + 0.5)
+    column = np.ascontiguousarray(values, dtype=np.float64).reshape(-1, 1)
+    return cv2.GaussianBlur(column, (1, 2 * radius + 1), sigmaX=0, sigmaY=sigma, borderType=cv2.BORDER_REPLICATE).ravel()
 
 
 def _clip_span(inv_depth: np.ndarray) -> float:
