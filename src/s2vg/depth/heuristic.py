@@ -8,7 +8,9 @@ What it does, per frame, at a working resolution of about 320 px on the long sid
    over, the residual flow, grows with inverse depth for a translating camera
    (``|residual| ~ baseline * |1/Z - 1/Z_dominant|``), and is large on things that move on
    their own, which are mostly foreground. Its magnitude, divided by a running scale of
-   the clip's residuals, is the parallax cue in [0, 1].
+   the clip's residuals, is the parallax cue in [0, 1]. Only textured pixels count (the
+   smallest eigenvalue of the structure tensor): on flat sky, water or walls DIS
+   propagates flow from elsewhere, which measured nothing.
 2. **Occlusion.** Where forward and backward flow disagree, the pixel is being covered or
    uncovered; at a depth edge that is always the farther surface, so these pixels count as
    evidence for "far", not as parallax.
