@@ -23,7 +23,7 @@ from s2vg.inpaint.classical.scan import HoleAnchors, hole_runs
 _FAR_SAMPLE_PX = 8
 #: Subsampling of the flow field for its median (a few thousand vectors are plenty).
 _MEDIAN_STRIDE = 37
-_NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, -1), (-1, 1), (1, 1))
+_NEIGHBOURS = np.array([(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, -1), (-1, 1), (1, 1)], dtype=np.int64)
 
 #: DIS needs a few pyramid levels; smaller frames get zero flow.
 _MIN_FLOW_SIZE = 16
@@ -141,40 +141,32 @@ def propagate_in_time(
             if s.start == s.stop:
                 continue
             other = t + step
-            # Candidate motions: none (a still background), then the flow at each sample;
+            # Candidate motions: none (a still background), the flow at each sample, and
+            # the frame's median flow (the camera's, when the background dominates);
             # (b) keeps the one under which the background beside the hole matches best.
-            zero = np.zeros(rs.stop - rs.start, dtype=np.int64)
-            candidates = [(zero, zero)]
+            runs = (r_y[rs], r_anchor[rs], r_dir[rs])
+            n_runs = rs.stop - rs.start
+            cand_x, cand_y = [np.zeros(n_runs, np.int64)], [np.zeros(n_runs, np.int64)]
             if flows is not None:
                 frame_flow = flows[t].reshape(-1, 2)
                 for sample in samples:
                     u = np.rint(frame_flow[sample[rs]]).astype(np.int64)
-                    candidates.append((u[:, 0], u[:, 1]))
-                # The frame's median motion: the camera's, when the background dominates.
+                    cand_x.append(u[:, 0])
+                    cand_y.append(u[:, 1])
                 median = np.rint(np.median(frame_flow[::_MEDIAN_STRIDE], axis=0)).astype(np.int64)
-                candidates.append((zero + median[0], zero + median[1]))
-            best = np.full(zero.shape[0], np.inf, dtype=np.float32)
-            run_ux, run_uy = zero.copy(), zero.copy()
-            for cx, cy in candidates:
-                score = _stretch_difference(view, t, other, r_y[rs], r_anchor[rs], r_dir[rs], cx, cy, check_start, check_px)
-                better = score < best
-                best = np.where(better, score, best)
-                run_ux, run_uy = np.where(better, cx, run_ux), np.where(better, cy, run_uy)
+                cand_x.append(np.full(n_runs, median[0]))
+                cand_y.append(np.full(n_runs, median[1]))
+            best, run_ux, run_uy = _best_motion(view, t, other, runs, np.stack(cand_x), np.stack(cand_y), check_start, check_px)
             refine = np.flatnonzero(best > 0) if flows is not None else []
             if len(refine):
                 # Flow is blurred across motion edges: where no candidate fits exactly,
-                # try the best one moved by a pixel.
-                sub = np.arange(rs.start, rs.stop)[refine]
-                sub_best = best[refine]
-                base_x, base_y = run_ux[refine], run_uy[refine]
-                sub_x, sub_y = base_x, base_y
-                for dx, dy in _NEIGHBOURS:
-                    cx, cy = base_x + dx, base_y + dy
-                    score = _stretch_difference(view, t, other, r_y[sub], r_anchor[sub], r_dir[sub], cx, cy, check_start, check_px)
-                    better = score < sub_best
-                    sub_best = np.where(better, score, sub_best)
-                    sub_x, sub_y = np.where(better, cx, sub_x), np.where(better, cy, sub_y)
-                best[refine], run_ux[refine], run_uy[refine] = sub_best, sub_x, sub_y
+                # try the best one moved by a pixel (the best one itself stays first).
+                sub_runs = tuple(r[refine] for r in runs)
+                near_x = run_ux[refine][None] + _NEIGHBOURS[:, :1]
+                near_y = run_uy[refine][None] + _NEIGHBOURS[:, 1:]
+                best[refine], run_ux[refine], run_uy[refine] = _best_motion(
+                    view, t, other, sub_runs, near_x, near_y, check_start, check_px
+                )
             local = run_of[s] - rs.start
             motion_ok = (best <= colour_tolerance)[local]
             # (a) the landing pixel must hold a real background value.
@@ -224,6 +216,24 @@ class _FlatView:
         return (np.asarray(t, dtype=np.int64) * height + y) * width + x
 
 
+def _best_motion(
+    view: _FlatView,
+    t: int,
+    other: int,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cand_x: np.ndarray,
+    cand_y: np.ndarray,
+    start: int,
+    count: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidate motion ``(C, R)`` under which each run's background stretch matches
+    best (the first candidate on ties): ``(score (R,), ux (R,), uy (R,))``."""
+    scores = _stretch_difference(view, t, other, *runs, cand_x, cand_y, start, count)
+    pick = np.argmin(scores, axis=0)
+    cols = np.arange(scores.shape[1])
+    return scores[pick, cols], cand_x[pick, cols], cand_y[pick, cols]
+
+
 def _stretch_difference(
     view: _FlatView,
     t: int,
@@ -236,23 +246,22 @@ def _stretch_difference(
     start: int,
     count: int,
 ) -> np.ndarray:
-    """Mean absolute colour difference ``(R,)`` between the background stretch beside each
-    hole run in frame ``t`` and the same stretch moved by ``(ux, uy)`` in frame ``other``;
+    """Mean absolute colour difference ``(C, R)`` between the background stretch beside
+    each hole run (``(R,)`` rows, ends and directions) in frame ``t`` and the same stretch
+    moved by each candidate motion ``(ux, uy)`` (each ``(C, R)``) in frame ``other``;
     inf where no pixel of the stretch is known in both frames."""
     _, height, width = view.shape
-    diff = np.zeros(y.shape[0], dtype=np.float32)
-    n = np.zeros(y.shape[0], dtype=np.float32)
-    y2 = y + uy
-    y2_ok = (y2 >= 0) & (y2 < height)
-    y2 = np.clip(y2, 0, height - 1)
-    for k in range(start, start + count):
-        x1 = anchor + direction * k
-        x2 = x1 + ux
-        valid = (anchor >= 0) & y2_ok & (x1 >= 0) & (x1 < width) & (x2 >= 0) & (x2 < width)
-        i1 = view.flat(t, y, np.clip(x1, 0, width - 1))
-        i2 = view.flat(other, y2, np.clip(x2, 0, width - 1))
-        valid &= view.known[i1] & view.known[i2]
-        d = np.abs(view.colors[i1] - view.colors[i2]).sum(axis=-1) * np.float32(1.0 / 3.0)
-        diff += np.where(valid, d, np.float32(0.0))
-        n += valid
-    return np.where(n > 0, diff / np.maximum(n, 1.0), np.float32(np.inf)).astype(np.float32)
+    x1 = anchor[:, None] + direction[:, None] * np.arange(start, start + count)  # (R, K)
+    x1_ok = (x1 >= 0) & (x1 < width) & (anchor[:, None] >= 0)
+    i1 = view.flat(t, y[:, None], np.clip(x1, 0, width - 1))
+    c1 = view.colors[i1]  # (R, K, 3)
+    x1_ok &= view.known[i1]
+    x2 = x1[None] + ux[:, :, None]  # (C, R, K)
+    y2 = (y[None] + uy)[:, :, None]  # (C, R, 1)
+    valid = x1_ok[None] & (x2 >= 0) & (x2 < width) & (y2 >= 0) & (y2 < height)
+    i2 = view.flat(other, np.clip(y2, 0, height - 1), np.clip(x2, 0, width - 1))
+    valid &= view.known[i2]
+    d = np.abs(c1[None] - view.colors[i2]).sum(axis=-1) * np.float32(1.0 / 3.0)
+    n = valid.sum(axis=-1)
+    total = np.where(valid, d, np.float32(0.0)).sum(axis=-1)
+    return np.where(n > 0, total / np.maximum(n, 1), np.float32(np.inf)).astype(np.float32)
