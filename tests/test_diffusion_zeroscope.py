@@ -91,3 +91,13 @@ def test_missing_weights_errors(tmp_path, monkeypatch, tiny_folder):
     monkeypatch.setattr(weights, "_hub_reachable", lambda timeout=0: False)
     with pytest.raises(MissingWeightsError, match="unreachable"):
         load_zeroscope("s2vg-tests/not-a-cached-model")
+
+
+def test_availability_check_never_downloads(tiny_folder, tmp_path):
+    from s2vg.inpaint.diffusion import svg_available
+
+    assert svg_available(str(tiny_folder), require_cuda=False)
+    assert not svg_available(str(tmp_path / "nowhere"), require_cuda=False)
+    start = time.perf_counter()
+    assert not svg_available("s2vg-tests/not-a-cached-model", require_cuda=False)
+    assert time.perf_counter() - start < 5

@@ -7,6 +7,7 @@ Public API:
     :func:`adapter_for`, :func:`make_scheduler` (schedulers.py): the scheduler algebra.
     :func:`load_denoiser` (backends/): model loaders by name (``"zeroscope"``).
     :func:`build_svg_inpainter`: the ``svg`` entry of the inpainter registry.
+    :func:`svg_available`: whether ``--inpainter auto`` can use it (CUDA + weights on disk).
 
 Importing this package imports torch and OpenCV, not diffusers or transformers; those
 load with a backend or a scheduler.
@@ -14,7 +15,7 @@ load with a backend or a scheduler.
 
 from s2vg.config import DiffusionConfig
 from s2vg.inpaint.diffusion.backends import available_backends, backend_for_folder, load_denoiser
-from s2vg.inpaint.diffusion.inpainter import SVGInpainter, build_svg_inpainter
+from s2vg.inpaint.diffusion.inpainter import SVGInpainter, build_svg_inpainter, svg_available
 from s2vg.inpaint.diffusion.masks import LatentMasks, latent_masks
 from s2vg.inpaint.diffusion.protocol import Conditioning, VideoDenoiser
 from s2vg.inpaint.diffusion.sampler import FrameMatrixSampler, SamplerResult, SamplerStats
@@ -40,5 +41,6 @@ __all__ = [
     "latent_masks",
     "load_denoiser",
     "make_scheduler",
+    "svg_available",
     "window_weights",
 ]

@@ -42,6 +42,19 @@ class SVGInpainter:
         return matrix.replace(colors=result.frames)
 
 
+def svg_available(model: str | None = None, require_cuda: bool = True) -> bool:
+    """Whether ``--inpainter auto`` should pick the diffusion inpainter: a CUDA device
+    (unless ``require_cuda`` is False) and the weights of ``model`` (default Zeroscope) on
+    disk. Never touches the network."""
+    import torch
+
+    if require_cuda and not torch.cuda.is_available():
+        return False
+    from s2vg.inpaint.diffusion.backends.zeroscope import zeroscope_available
+
+    return zeroscope_available(model)
+
+
 def build_svg_inpainter(prompt: str = "", model: str | None = None, backend: str | None = None,
                         vae: str | None = None, device: str | None = None, dtype: str | None = None,
                         config: DiffusionConfig | None = None, denoiser: VideoDenoiser | None = None,

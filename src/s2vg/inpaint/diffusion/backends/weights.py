@@ -42,7 +42,7 @@ def _looks_like_path(model: str) -> bool:
 
 
 def resolve_model_folder(model: str | Path, subfolders: tuple[str, ...], what: str,
-                         allow_patterns: list[str] | None = None) -> Path:
+                         allow_patterns: list[str] | None = None, download: bool = True) -> Path:
     """A local folder holding ``subfolders`` for ``model`` (a folder path or a hub id).
 
     Args:
@@ -51,6 +51,8 @@ def resolve_model_folder(model: str | Path, subfolders: tuple[str, ...], what: s
         subfolders: what the folder must contain (``unet``, ``vae``, ...).
         what: the model's kind for messages ("text-to-video model").
         allow_patterns: files to fetch from the hub (all when None).
+        download: try the hub when the cache misses; defaults to True. False never
+            touches the network.
 
     Raises:
         MissingWeightsError: the folder lacks parts, or the weights are neither cached nor
@@ -75,6 +77,8 @@ def resolve_model_folder(model: str | Path, subfolders: tuple[str, ...], what: s
         return Path(snapshot_download(repo_id, local_files_only=True, allow_patterns=allow_patterns))
     except Exception as cached_error:  # not in the cache (or a broken cache entry)
         where = f"the Hugging Face cache ({constants.HF_HUB_CACHE})"
+        if not download:
+            raise MissingWeightsError(f"{what} {repo_id} is not in {where}; {fix}") from cached_error
         if _offline():
             raise MissingWeightsError(
                 f"{what} {repo_id} is not in {where} and HF_HUB_OFFLINE is set; download it where the "
@@ -89,3 +93,12 @@ def resolve_model_folder(model: str | Path, subfolders: tuple[str, ...], what: s
         return Path(snapshot_download(repo_id, allow_patterns=allow_patterns))
     except Exception as error:
         raise MissingWeightsError(f"{what} {repo_id} could not be downloaded ({type(error).__name__}); {fix}") from error
+
+
+def weights_present(model: str | Path, subfolders: tuple[str, ...], allow_patterns: list[str] | None = None) -> bool:
+    """True when ``model`` is a complete local folder or fully cached; never uses the network."""
+    try:
+        resolve_model_folder(model, subfolders, "model", allow_patterns=allow_patterns, download=False)
+    except MissingWeightsError:
+        return False
+    return True

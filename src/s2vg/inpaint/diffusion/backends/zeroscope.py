@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from s2vg.errors import OptionError
-from s2vg.inpaint.diffusion.backends.weights import resolve_model_folder
+from s2vg.inpaint.diffusion.backends.weights import resolve_model_folder, weights_present
 
 DEFAULT_MODEL = "cerspense/zeroscope_v2_576w"
 SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
@@ -99,6 +99,11 @@ class ZeroscopeDenoiser:
         out = self.unet(latents.to(self.device, self.dtype), timestep.to(self.device),
                         encoder_hidden_states=cond.to(self.device, self.dtype)).sample
         return out.float()
+
+
+def zeroscope_available(model: str | Path | None = None) -> bool:
+    """True when the model's weights are a local folder or cached (no network is used)."""
+    return weights_present(model or DEFAULT_MODEL, SUBFOLDERS, allow_patterns=_ALLOW)
 
 
 def _dtype_for(device: torch.device, dtype: str | torch.dtype | None) -> torch.dtype:
