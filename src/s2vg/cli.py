@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from s2vg import __version__
-from s2vg.config import DEPTH_KINDS, RIG_MODES, CleanupConfig, DepthConfig, RigConfig
+from s2vg.config import (
+    DEPTH_KINDS,
+    RIG_MODES,
+    CleanupConfig,
+    ConvertConfig,
+    DepthConfig,
+    DepthStageConfig,
+    OutputConfig,
+    RigConfig,
+    StereoConfig,
+)
 from s2vg.errors import InputError, MissingWeightsError, OptionError, OutputError, S2VGError
 
 # Exception type -> (label, exit code); subclasses before their bases.
@@ -126,6 +136,104 @@ def _print_matrix(summary: dict) -> None:
     )
 
 
+LAYOUT_CHOICES = ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr")
+
+
+def add_convert(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="a video file (anything FFmpeg reads), a folder of images, or one image")
+    parser.add_argument("-o", "--output", default=None, help="output file, or a folder for player-named files (default: next to the input)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--layout", choices=LAYOUT_CHOICES, default=default(OutputConfig, "layout"), help="stereo packing (default %(default)s)")
+    out.add_argument("--codec", choices=("h264", "hevc"), default=default(OutputConfig, "codec"), help="video codec (default %(default)s)")
+    out.add_argument("--crf", type=int, default=default(OutputConfig, "crf"), help="quality, lower is better (default %(default)s)")
+    out.add_argument("--preset", default=default(OutputConfig, "preset"), help="x264/x265 speed preset (default %(default)s)")
+    eff = parser.add_argument_group("3D effect")
+    eff.add_argument("--divergence", type=float, default=default(StereoConfig, "divergence"),
+                     help="disparity of the nearest content between the eyes, %% of width (default %(default)s)")
+    eff.add_argument("--convergence", type=float, default=None,
+                     help="depth at the screen plane: 0 farthest .. 1 nearest (default: parallel, infinity at the screen)")
+    rig = parser.add_argument_group("rig (the method's own setting; --baseline overrides --divergence)")
+    rig.add_argument("--mode", choices=("left2right", "right2left", "middle2leftright"), default=default(RigConfig, "mode"),
+                     help="which eye the input is: left2right = left eye (default)")
+    rig.add_argument("--views", type=int, default=None, help="views in the frame matrix (default 2 classical, 8 svg)")
+    rig.add_argument("--baseline", type=float, default=None, help="distance between the eyes in metres (literal)")
+    rig.add_argument("--focal", type=float, default=None, help="focal length in px (default 800 x width/576)")
+    dep = parser.add_argument_group("depth")
+    dep.add_argument("--depth", default=default(ConvertConfig, "depth"),
+                     help="auto, heuristic, depth-anything-v2-small|base|large, or a depth file (.npy/.npz/folder)")
+    dep.add_argument("--depth-model", default=None, help="local folder (or hub id) of a Depth Anything model")
+    dep.add_argument("--depth-kind", choices=DEPTH_KINDS, default=default(DepthConfig, "kind"),
+                     help="meaning of a depth file: relative inverse depth, metric metres, or disparity px at --baseline")
+    dep.add_argument("--far", type=float, default=default(DepthConfig, "far"), help="farthest depth in metres (relative depth)")
+    dep.add_argument("--near", type=float, default=None, help="divisor moving the nearest content away (relative depth)")
+    dep.add_argument("--no-stabilize", action="store_true", help="skip temporal depth stabilisation")
+    inp = parser.add_argument_group("inpainting")
+    inp.add_argument("--inpainter", default=default(ConvertConfig, "inpainter"),
+                     help="auto, classical, svg (diffusion), or a baseline: black, telea, nearest-background")
+    run = parser.add_argument_group("run")
+    run.add_argument("--max-frames", type=int, default=None, help="convert only the first N frames")
+    run.add_argument("--chunk-frames", type=int, default=default(ConvertConfig, "chunk_frames"), help="frames processed at a time")
+    add_output_flags(parser)
+
+
+def cmd_convert(args: argparse.Namespace) -> dict:
+    from s2vg.convert import RigRequest, convert
+
+    if args.depth_model and args.depth not in ("auto",) and not args.depth.startswith("depth-anything"):
+        raise OptionError(f"--depth-model is for Depth Anything models, but --depth is {args.depth!r}; drop one of them")
+    depth_name = args.depth
+    if args.depth_model and depth_name == "auto":
+        depth_name = "depth-anything-v2-small"
+    return convert(
+        args.input,
+        args.output,
+        config=ConvertConfig(
+            depth=depth_name, inpainter=args.inpainter, chunk_frames=args.chunk_frames, max_frames=args.max_frames
+        ),
+        rig=RigRequest(mode=args.mode, views=args.views, baseline=args.baseline, focal=args.focal),
+        depth=DepthConfig(kind=args.depth_kind, far=args.far, near=args.near),
+        depth_stage=DepthStageConfig(model_path=args.depth_model, stabilize=not args.no_stabilize),
+        stereo=StereoConfig(divergence=args.divergence, convergence=args.convergence),
+        output_config=OutputConfig(layout=args.layout, codec=args.codec, crf=args.crf, preset=args.preset),
+        progress=make_progress(args),
+    )
+
+
+def _print_convert(summary: dict) -> None:
+    rig = summary["rig"]
+    strength = f"divergence {rig['divergence_pct']}%" if rig["divergence_pct"] else f"baseline {rig['baseline_m']:.4f} m"
+    print(
+        f"wrote {', '.join(summary['outputs'])}: {summary['output_frames']} frames at {summary['fps']} fps, "
+        f"{summary['layout']} {summary['output_size'][0]}x{summary['output_size'][1]}; depth "
+        f"{summary['depth'].get('estimator', summary['depth'].get('path'))}, inpainter {summary['inpainter']}, "
+        f"{strength}; {summary['seconds']['total']:.1f} s ({summary['frames_per_second']:.2f} frames/s)"
+    )
+
+
+def add_info(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="a video file, a folder of images, or one image")
+    add_output_flags(parser)
+
+
+def cmd_info(args: argparse.Namespace) -> dict:
+    from s2vg.io import probe
+
+    info = probe(args.input)
+    data = dataclasses.asdict(info)
+    data.pop("files", None)
+    data["path"] = str(info.path)
+    data["fps"] = str(info.fps)
+    data["command"] = "info"
+    data["_info"] = info
+    return data
+
+
+def _print_info(summary: dict) -> None:
+    from s2vg.io import describe
+
+    print(describe(summary["_info"]))
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -137,6 +245,27 @@ class Command:
 
 
 COMMANDS: list[Command] = [
+    Command(
+        "convert",
+        "convert a monocular video (or image) to stereo 3D: side-by-side, top-bottom, anaglyph or L/R files",
+        add_convert,
+        cmd_convert,
+        _print_convert,
+        (
+            "s2vg convert clip.mp4 -o out/                      # clip_LRF_Full_SBS.mp4, offline defaults",
+            "s2vg convert clip.mp4 -o clip_3d.mp4 --layout half-sbs --divergence 3 --convergence 0.3",
+            "s2vg convert clip.mp4 -o red_cyan.mp4 --layout anaglyph --depth depth-anything-v2-base",
+            "s2vg convert photo.jpg -o photo_sbs.png",
+        ),
+    ),
+    Command(
+        "info",
+        "show what s2vg sees in a file: size, frames, exact frame rate, rotation, audio and subtitle streams",
+        add_info,
+        cmd_info,
+        _print_info,
+        ("s2vg info clip.mp4", "s2vg info clip.mp4 --json"),
+    ),
     Command(
         "matrix",
         "warp a clip with its depth into a frame matrix (V views x T frames) and write it as PNGs",
@@ -200,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     if getattr(args, "json", False):
-        print(json.dumps(summary, indent=2, default=_jsonable))
+        print(json.dumps({k: v for k, v in summary.items() if not k.startswith("_")}, indent=2, default=_jsonable))
     else:
         command.show(summary)
     return 0

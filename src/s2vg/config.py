@@ -383,3 +383,55 @@ class OutputConfig:
             self.preset,
             ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"),
         )
+
+
+@dataclass(frozen=True)
+class StereoConfig:
+    """Effect strength of ``s2vg convert`` in viewers' terms (see :mod:`s2vg.geometry.stereo`).
+
+    Args:
+        divergence: disparity of the nearest content between the two eyes, in percent of
+            the width; sets the baseline for relative depth unless a baseline is given;
+            defaults to 2.5 (inside the 2-3 % comfort range of headsets).
+        convergence: which depth sits at the screen plane, 0 (farthest) to 1 (nearest);
+            defaults to None (parallel cameras: infinity at the screen, as VR180 wants).
+    """
+
+    divergence: float = 2.5
+    convergence: float | None = None
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.divergence) or not 0 < self.divergence <= 20:
+            raise OptionError(f"divergence must be a percent of the width in (0, 20]; got {self.divergence!r}")
+        if self.convergence is not None and not 0.0 <= self.convergence <= 1.0:
+            raise OptionError(f"convergence must be in [0, 1] (0 = farthest at the screen, 1 = nearest); got {self.convergence!r}")
+
+
+@dataclass(frozen=True)
+class ConvertConfig:
+    """How ``s2vg convert`` runs the stages over a clip.
+
+    Args:
+        depth: a depth estimator name (``auto``, ``heuristic``, ``depth-anything-v2-small``
+            ...) or the path of a depth file; defaults to ``"auto"``.
+        inpainter: ``auto`` (the diffusion inpainter ``svg`` when a CUDA device and its
+            weights are present, else ``classical``) or a registry name; defaults to ``"auto"``.
+        chunk_frames: frames warped and filled at a time (bounds memory); defaults to 32.
+        context_frames: extra frames on each side of a chunk that the fill may read from,
+            so chunk seams do not show; defaults to 4.
+        max_frames: convert only the first N frames; defaults to None (all).
+    """
+
+    depth: str = "auto"
+    inpainter: str = "auto"
+    chunk_frames: int = 32
+    context_frames: int = 4
+    max_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.chunk_frames, int) or self.chunk_frames < 1:
+            raise OptionError(f"chunk frames must be an integer >= 1; got {self.chunk_frames!r}")
+        if not isinstance(self.context_frames, int) or self.context_frames < 0:
+            raise OptionError(f"context frames must be an integer >= 0; got {self.context_frames!r}")
+        if self.max_frames is not None and (not isinstance(self.max_frames, int) or self.max_frames < 1):
+            raise OptionError(f"max frames must be an integer >= 1; got {self.max_frames!r}")

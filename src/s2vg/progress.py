@@ -58,4 +58,14 @@ class Progress:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
+    @contextmanager
+    def timer(self, name: str) -> Iterator[None]:
+        """Add the time spent inside to ``seconds[name]`` without showing a bar."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
 SILENT = Progress(enabled=False)

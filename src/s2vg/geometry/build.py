@@ -61,7 +61,9 @@ def build_frame_matrix(
                 continue
             for start in range(0, t, batch):
                 stop = min(t, start + batch)
-                warped, mask, warped_depth = forward_warp(frames[start:stop], depth_m[start:stop], K, tgt_from_src[view])
+                warped, mask, warped_depth = forward_warp(
+                    frames[start:stop], depth_m[start:stop], K, tgt_from_src[view], rig.intrinsics(torch.float64, view)
+                )
                 if cleanup:
                     warped, mask, warped_depth = multiplane_cleanup(warped, mask, warped_depth, planes)
                 colors[view, start:stop], known[view, start:stop], depth[view, start:stop] = warped, mask, warped_depth

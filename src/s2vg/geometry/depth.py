@@ -154,3 +154,19 @@ def to_depth_m(
             raise ValueError("disparity needs the rig's focal length and baseline")
         return disparity_to_depth(values, focal, baseline)
     raise ValueError(f"unknown depth kind {kind!r}")
+
+
+def normalise_inv_depth_range(inv_depth: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+    """Scale inverse depth to [0, 1] with a per-frame range (robust, smoothed over time).
+
+    Args:
+        inv_depth: ``(T, H, W)`` relative inverse depth, larger = nearer.
+        lo, hi: ``(T,)`` the range of each frame (see :func:`s2vg.depth.robust_range`).
+
+    Returns:
+        ``(T, H, W)`` float32 in [0, 1]; values outside the range are clipped.
+    """
+    _require_finite("relative inverse depth", inv_depth)
+    lo = lo.to(torch.float64).view(-1, 1, 1)
+    span = (hi.to(torch.float64).view(-1, 1, 1) - lo).clamp(min=1e-12)
+    return ((inv_depth.double() - lo) / span).clamp(0.0, 1.0).float()

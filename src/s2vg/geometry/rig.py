@@ -9,6 +9,7 @@ moves the camera right and makes the source the left eye.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,9 @@ class CameraRig:
     """Pinhole intrinsics shared by all views plus one camera-to-world translation per view.
 
     Build it with :meth:`from_config`. ``positions`` is ``(V, 3)`` float64 in metres.
+    ``principal_shift`` is an optional ``(V,)`` horizontal offset in pixels of each view's
+    principal point (a sensor shift, not a rotation): it moves the zero-disparity plane
+    (convergence) while keeping the cameras parallel.
     """
 
     width: int
@@ -63,6 +67,7 @@ class CameraRig:
     focal: float
     positions: np.ndarray
     mode: str = "left2right"
+    principal_shift: np.ndarray | None = None
 
     @classmethod
     def from_config(cls, config: RigConfig, height: int, width: int) -> "CameraRig":
@@ -91,10 +96,22 @@ class CameraRig:
         """(cx, cy) = (W/2, H/2), as the reference sets it."""
         return 0.5 * self.width, 0.5 * self.height
 
-    def intrinsics(self, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-        """``(3, 3)`` pinhole matrix K."""
+    def intrinsics(self, dtype: torch.dtype = torch.float64, view: int | None = None) -> torch.Tensor:
+        """``(3, 3)`` pinhole matrix K of the source camera, or of ``view`` with its sensor shift."""
         cx, cy = self.principal_point
+        if view is not None and self.principal_shift is not None:
+            cx += float(self.principal_shift[view])
         return torch.tensor([[self.focal, 0.0, cx], [0.0, self.focal, cy], [0.0, 0.0, 1.0]], dtype=dtype)
+
+    def with_convergence(self, shift_per_metre: float) -> "CameraRig":
+        """A rig whose views are sensor-shifted by ``shift_per_metre * x`` pixels.
+
+        A point at depth z lands ``-f*x/z + shift_per_metre*x`` pixels from its source
+        position in the view at x; choosing ``shift_per_metre = f / z0`` puts depth z0 at
+        zero disparity (the screen plane).
+        """
+        shift = self.positions[:, 0] * shift_per_metre
+        return dataclasses.replace(self, principal_shift=shift)
 
     def cam_to_world(self, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """``(V, 4, 4)`` camera-to-world poses (identity rotation, translation = position)."""
@@ -113,6 +130,7 @@ class CameraRig:
             "focal": self.focal,
             "mode": self.mode,
             "positions": self.positions.tolist(),
+            "principal_shift": None if self.principal_shift is None else self.principal_shift.tolist(),
         }
 
     @classmethod
@@ -123,4 +141,5 @@ class CameraRig:
             focal=float(data["focal"]),
             positions=np.asarray(data["positions"], dtype=np.float64).reshape(-1, 3),
             mode=str(data.get("mode", "left2right")),
+            principal_shift=None if data.get("principal_shift") is None else np.asarray(data["principal_shift"], dtype=np.float64),
         )

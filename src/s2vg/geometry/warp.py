@@ -130,33 +130,41 @@ def _is_parallel_shift(tgt_from_src: torch.Tensor) -> bool:
     )
 
 
-def _target_pixels_by_shift(depth_m: torch.Tensor, K: torch.Tensor, tgt_from_src: torch.Tensor):
-    """Target pixels for a pure x/y translation: u' = u + f*t_x/z, v' = v + f*t_y/z, z' = z."""
+def _target_pixels_by_shift(depth_m: torch.Tensor, K: torch.Tensor, tgt_from_src: torch.Tensor, K_tgt: torch.Tensor):
+    """Target pixels for a pure x/y translation: u' = u + f*t_x/z (+ principal shift), z' = z."""
     n, h, w = depth_m.shape
     uv = pixel_grid(h, w, K.dtype, depth_m.device).reshape(1, h * w, 2)
     z = depth_m.reshape(n, h * w).to(K.dtype)
     trans = tgt_from_src[..., :2, 3].reshape(-1, 1, 2)
     focal = torch.stack([K[0, 0], K[1, 1]])
-    return uv + (trans * focal) / z.unsqueeze(-1), z
+    uv_t = uv + (trans * focal) / z.unsqueeze(-1)
+    if K_tgt is not K:
+        uv_t = uv_t + (K_tgt[:2, 2] - K[:2, 2])
+    return uv_t, z
 
 
-def _target_pixels_by_projection(depth_m: torch.Tensor, K: torch.Tensor, tgt_from_src: torch.Tensor):
+def _target_pixels_by_projection(depth_m: torch.Tensor, K: torch.Tensor, tgt_from_src: torch.Tensor, K_tgt: torch.Tensor):
     """Target pixels for any rigid transform: unproject, transform, project."""
     n, h, w = depth_m.shape
     points = transform_points(unproject(depth_m, K).reshape(n, h * w, 3), tgt_from_src)
-    return project(points, K)
+    return project(points, K_tgt)
 
 
 def forward_warp(
-    colors: torch.Tensor, depth_m: torch.Tensor, K: torch.Tensor, tgt_from_src: torch.Tensor
+    colors: torch.Tensor,
+    depth_m: torch.Tensor,
+    K: torch.Tensor,
+    tgt_from_src: torch.Tensor,
+    K_tgt: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Warp images with their depth into target cameras (nearest pixel, z-buffer).
 
     Args:
         colors: ``(N, H, W, C)`` source images (any float dtype).
         depth_m: ``(N, H, W)`` source depth in metres.
-        K: ``(3, 3)`` intrinsics shared by source and target.
+        K: ``(3, 3)`` source intrinsics.
         tgt_from_src: ``(4, 4)`` or ``(N, 4, 4)`` source-to-target transforms.
+        K_tgt: ``(3, 3)`` target intrinsics; defaults to ``K``.
 
     Returns:
         ``colors`` ``(N, H, W, C)`` (0 where unknown), ``known`` ``(N, H, W)`` bool, and
@@ -172,10 +180,11 @@ def forward_warp(
     """
     n, h, w, c = colors.shape
     tgt_from_src = tgt_from_src.to(K.dtype)
-    if _is_parallel_shift(tgt_from_src):
-        uv, z = _target_pixels_by_shift(depth_m, K, tgt_from_src)
+    K_tgt = K if K_tgt is None else K_tgt.to(K.dtype)
+    if _is_parallel_shift(tgt_from_src) and torch.equal(K_tgt[:, :2], K[:, :2]):
+        uv, z = _target_pixels_by_shift(depth_m, K, tgt_from_src, K_tgt)
     else:
-        uv, z = _target_pixels_by_projection(depth_m, K, tgt_from_src)
+        uv, z = _target_pixels_by_projection(depth_m, K, tgt_from_src, K_tgt)
     winner, depth = splat_nearest(uv, z, h, w)
     known = winner >= 0
     flat = colors.reshape(n, h * w, c)
