@@ -90,7 +90,8 @@ def roundtrip_matrix(frames: torch.Tensor, depth_m: torch.Tensor, baseline: floa
     back = torch.eye(4, dtype=torch.float64)
     back[0, 3] = -baseline
     # Unknown source pixels go infinitely far so that they never win the z-buffer.
-    tgt, tgt_known, tgt_depth = forward_warp(src, torch.where(src_known, src_depth, torch.full_like(src_depth, 1e6)), K, back)
+    far_away = torch.where(src_known, src_depth, torch.full_like(src_depth, 1e6))
+    tgt, tgt_known, tgt_depth = forward_warp(src, far_away, K, back)
     tgt_known &= tgt[..., 3] > 0.5
     source = NearestBackgroundInpainter()(
         FrameMatrix(src[None, ..., :3].contiguous(), src_known[None], torch.where(src_known, src_depth, 0)[None],

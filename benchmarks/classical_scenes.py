@@ -43,16 +43,22 @@ class Layer:
     velocity: tuple[float, float] = (0.0, 0.0)
 
 
-def smooth_texture(rng: np.random.Generator, height: int, width: int, low: tuple, high: tuple, sigma: float) -> np.ndarray:
+def smooth_texture(
+    rng: np.random.Generator, height: int, width: int, low: tuple, high: tuple, sigma: float
+) -> np.ndarray:
     """``(H + 2*MARGIN, W + 2*MARGIN, 3)`` float32 smooth random texture with channel c in [low[c], high[c]]."""
     noise = rng.standard_normal((height + 2 * MARGIN, width + 2 * MARGIN, 3)).astype(np.float32)
     noise = cv2.GaussianBlur(noise, (0, 0), sigma)
     noise = (noise - noise.min(axis=(0, 1))) / (np.ptp(noise, axis=(0, 1)) + 1e-8)
-    return (np.asarray(low, np.float32) + noise * (np.asarray(high, np.float32) - np.asarray(low, np.float32))).astype(np.float32)
+    low_a, high_a = np.asarray(low, np.float32), np.asarray(high, np.float32)
+    return (low_a + noise * (high_a - low_a)).astype(np.float32)
 
 
-def render(layers: list[Layer], cam: tuple[float, float], t: int, height: int, width: int, focal: float) -> tuple[np.ndarray, np.ndarray]:
-    """Colours ``(H, W, 3)`` float32 and depth ``(H, W)`` float32 seen by a camera at ``cam`` (metres) at frame ``t``."""
+def render(
+    layers: list[Layer], cam: tuple[float, float], t: int, height: int, width: int, focal: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Colours ``(H, W, 3)`` float32 and depth ``(H, W)`` float32 seen by a camera at ``cam``
+    (metres) at frame ``t``."""
     ys, xs = np.mgrid[0:height, 0:width]
     colors = np.zeros((height, width, 3), np.float32)
     depth = np.zeros((height, width), np.float32)

@@ -97,7 +97,11 @@ class NearestBackgroundInpainter:
             for v in range(known.shape[0]):
                 avail = known[v].copy()
                 # Rows first; then columns for rows that had nothing to copy from.
-                for c, d, av in ((colors[v], depth[v], avail), (colors[v].swapaxes(1, 2), depth[v].swapaxes(1, 2), avail.swapaxes(1, 2))):
+                passes = (
+                    (colors[v], depth[v], avail),
+                    (colors[v].swapaxes(1, 2), depth[v].swapaxes(1, 2), avail.swapaxes(1, 2)),
+                )
+                for c, d, av in passes:
                     if av.all():
                         break
                     anchors = find_anchors(av, d, same_surface_ratio=0.0)

@@ -127,10 +127,13 @@ def classical_fill(
                 # Rows with nothing to read (a whole row unknown): scan the columns instead.
                 _fill_from_background(c.swapaxes(1, 2), d.swapaxes(1, 2), avail.swapaxes(1, 2), config)
             if not avail.all():
-                # Whole frames without a single value: the mean of the source frame.
+                # Whole frames without a single value: the source frame's mean colour at
+                # its median depth.
                 empty = ~avail.any(axis=(1, 2))
-                mean = np.asarray(c_all[source_index][empty]).mean(axis=(1, 2))
-                c[empty] = mean[:, None, None, :]
+                source_c = np.asarray(c_all[source_index][empty])
+                source_d = np.asarray(d_all[source_index][empty]).reshape(source_c.shape[0], -1)
+                c[empty] = source_c.mean(axis=(1, 2))[:, None, None, :]
+                d[empty] = np.median(source_d, axis=1)[:, None, None]
             bar.update(1)
     return out_c, out_d
 

@@ -36,7 +36,8 @@ class ClassicalInpainter:
         unknown = sorted(set(overrides) - fields)
         if unknown:
             raise OptionError(
-                f"unknown option(s) {', '.join(unknown)} for the classical inpainter; choose from {', '.join(sorted(fields))}"
+                f"unknown option(s) {', '.join(unknown)} for the classical inpainter; "
+                f"choose from {', '.join(sorted(fields))}"
             )
         self.config = dataclasses.replace(config, **overrides) if overrides else config
 

@@ -156,7 +156,9 @@ def propagate_in_time(
                 median = np.rint(np.median(frame_flow[::_MEDIAN_STRIDE], axis=0)).astype(np.int64)
                 cand_x.append(np.full(n_runs, median[0]))
                 cand_y.append(np.full(n_runs, median[1]))
-            best, run_ux, run_uy = _best_motion(view, t, other, runs, np.stack(cand_x), np.stack(cand_y), check_start, check_px)
+            best, run_ux, run_uy = _best_motion(
+                view, t, other, runs, np.stack(cand_x), np.stack(cand_y), check_start, check_px
+            )
             refine = np.flatnonzero(best > 0) if flows is not None else []
             if len(refine):
                 # Flow is blurred across motion edges: where no candidate fits exactly,
