@@ -140,8 +140,8 @@ class TestProjection:
         depth = torch.rand(2, 12, 20) * 3 + 0.5
         K = rig.intrinsics()
         for tf in rig.tgt_from_src():
-            uv_a, z_a = _target_pixels_by_shift(depth, K, tf)
-            uv_b, z_b = _target_pixels_by_projection(depth, K, tf)
+            uv_a, z_a = _target_pixels_by_shift(depth, K, tf, K)
+            uv_b, z_b = _target_pixels_by_projection(depth, K, tf, K)
             torch.testing.assert_close(uv_a, uv_b, atol=1e-9, rtol=0)
             torch.testing.assert_close(z_a, z_b)
 
@@ -343,3 +343,15 @@ def test_parity_with_reference_frame_matrix(astronaut_dir):
             psnr.append(10 * np.log10(255**2 / mse))
     assert min(agreement) >= 0.995, f"worst mask agreement {min(agreement):.5f}"
     assert np.mean(psnr) >= 40.0, f"mean PSNR {np.mean(psnr):.2f} dB"
+
+
+class TestConvergence:
+    def test_sensor_shift_puts_chosen_depth_at_zero_disparity(self):
+        rig = _rig(views=2, baseline=0.1, focal=100.0, h=8, w=16).with_convergence(100.0 / 2.0)  # z0 = 2 m
+        frames = _texture(1, 8, 16, seed=10)
+        at_screen = build_frame_matrix(frames, torch.full((1, 8, 16), 2.0), rig, cleanup=False)
+        torch.testing.assert_close(at_screen.colors[1], frames)  # no shift at z0
+        # Farther content (z = 10: 1 px left without the shift) now moves 5 - 1 = 4 px right.
+        far = build_frame_matrix(frames, torch.full((1, 8, 16), 10.0), rig, cleanup=False)
+        torch.testing.assert_close(far.colors[1, 0, :, 4:], frames[0, :, :-4])
+        assert not far.known[1, 0, :, :4].any()

@@ -147,6 +147,7 @@ def add_convert(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--codec", choices=("h264", "hevc"), default=default(OutputConfig, "codec"), help="video codec (default %(default)s)")
     out.add_argument("--crf", type=int, default=default(OutputConfig, "crf"), help="quality, lower is better (default %(default)s)")
     out.add_argument("--preset", default=default(OutputConfig, "preset"), help="x264/x265 speed preset (default %(default)s)")
+    out.add_argument("--png-sequence", action="store_true", help="write lossless PNG frames into a folder instead of a video")
     eff = parser.add_argument_group("3D effect")
     eff.add_argument("--divergence", type=float, default=default(StereoConfig, "divergence"),
                      help="disparity of the nearest content between the eyes, %% of width (default %(default)s)")
@@ -194,7 +195,9 @@ def cmd_convert(args: argparse.Namespace) -> dict:
         depth=DepthConfig(kind=args.depth_kind, far=args.far, near=args.near),
         depth_stage=DepthStageConfig(model_path=args.depth_model, stabilize=not args.no_stabilize),
         stereo=StereoConfig(divergence=args.divergence, convergence=args.convergence),
-        output_config=OutputConfig(layout=args.layout, codec=args.codec, crf=args.crf, preset=args.preset),
+        output_config=OutputConfig(
+            layout=args.layout, codec=args.codec, crf=args.crf, preset=args.preset, png_sequence=args.png_sequence
+        ),
         progress=make_progress(args),
     )
 
@@ -280,8 +283,15 @@ COMMANDS: list[Command] = [
 ]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit code 2) instead of the whole usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: bad option: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="s2vg",
         description="Monocular video to stereoscopic 3D and spatial video (training-free frame-matrix method).",
     )

@@ -366,12 +366,15 @@ class OutputConfig:
             near-lossless).
         preset: x264/x265 speed preset; defaults to ``"medium"`` (``"veryfast"`` encodes
             about twice as fast for slightly larger files).
+        png_sequence: write lossless numbered PNG frames into a folder per output instead
+            of a video file; defaults to False.
     """
 
     layout: str = "sbs"
     codec: str = "h264"
     crf: int = 18
     preset: str = "medium"
+    png_sequence: bool = False
 
     def __post_init__(self) -> None:
         _check_choice("layout", self.layout, ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr"))

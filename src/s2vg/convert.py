@@ -187,7 +187,9 @@ def convert(
     if not file_depth and depth.kind != "relative":
         raise OptionError(f"--depth-kind {depth.kind} describes a depth file, but --depth {config.depth!r} is a model; give a depth file")
     estimator = None if file_depth else build_depth_estimator(dataclasses.replace(depth_stage, estimator=config.depth))
-    paths = output_paths(input_path, output, output_config.layout)
+    paths = output_paths(input_path, output, output_config.layout, suffix="" if output_config.png_sequence else None)
+    if output is not None and not Path(output).suffix and Path(output).parent.is_dir():
+        Path(output).mkdir(exist_ok=True)  # a folder for player-named outputs
     for path in paths:
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():

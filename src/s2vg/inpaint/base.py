@@ -50,3 +50,7 @@ def get_inpainter(name: str, **options: object) -> Inpainter:
 # Built-in backends (lazy: registering imports nothing heavy).
 register_inpainter("classical", "s2vg.inpaint.classical", "ClassicalInpainter")
 register_inpainter("svg", "s2vg.inpaint.diffusion", "build_svg_inpainter")
+# Baselines that give quality numbers a floor (s2vg eval).
+register_inpainter("black", "s2vg.inpaint.baselines", "BlackInpainter")
+register_inpainter("telea", "s2vg.inpaint.baselines", "TeleaInpainter")
+register_inpainter("nearest-background", "s2vg.inpaint.baselines", "NearestBackgroundInpainter")

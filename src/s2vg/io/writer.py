@@ -96,10 +96,17 @@ def _temporary_name(path: Path, directory: bool = False) -> Path:
     container from it)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # mkstemp/mkdtemp create private (0600/0700) entries; the finished output should
+        # get the permissions any new file gets (0666/0777 less the umask).
+        umask = os.umask(0)
+        os.umask(umask)
         if directory:
-            return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
+            folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
+            os.chmod(folder, 0o777 & ~umask)
+            return folder
         fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
         os.close(fd)
+        os.chmod(name, 0o666 & ~umask)
         return Path(name)
     except OSError as exc:
         raise OutputError(

@@ -67,6 +67,7 @@ class SamplerStats:
         frame_evaluations: sum over calls of frames x batch, unconditional half included.
         vae_frames_encoded / vae_frames_decoded: frames through the VAE encoder / decoder.
         reinjected_frames: frames decoded and re-encoded by boundary re-injection.
+        calls_by_stage: model calls per stage ("frame matrix", "target views").
         seconds: wall time per stage (setup, frame matrix, target views, decode).
     """
 
@@ -75,6 +76,7 @@ class SamplerStats:
     vae_frames_encoded: int = 0
     vae_frames_decoded: int = 0
     reinjected_frames: int = 0
+    calls_by_stage: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -146,7 +148,8 @@ class FrameMatrixSampler:
             for i, t in enumerate(timesteps):
                 t_prev = timesteps[i + 1] if i + 1 < len(timesteps) else None
                 matrix_phase = cfg.multiview or float(t) > cfg.frame_matrix_end
-                with self._timed("frame matrix" if matrix_phase else "target views"):
+                self._stage = "frame matrix" if matrix_phase else "target views"
+                with self._timed(self._stage):
                     main_views = self._unknown_views if matrix_phase else self._targets
                     main = self._pass(state, t, "columns", main_views, fallback=state)
                     x0_latest = torch.where(self._frame_mask(main.updated), main.x0, x0_latest)
@@ -288,6 +291,7 @@ class FrameMatrixSampler:
                 stop = min(start + per_call, batch.shape[0])
                 outputs.append(self.denoiser.predict(batch[start:stop], t, _slice_cond(cond, start, stop)).float())
                 self._stats.model_calls += 1
+                self._stats.calls_by_stage[self._stage] = self._stats.calls_by_stage.get(self._stage, 0) + 1
                 self._stats.frame_evaluations += (stop - start) * frames
         output = torch.cat(outputs)
         if not guide:
