@@ -54,24 +54,26 @@ def reference_counts(views: int, frames: int, timesteps: list[float], config: Di
                      targets: int = 1) -> dict[str, int]:
     """Counts of the authors' schedule (one call per column or row, batch 2 for guidance)."""
     calls = frames_eval = vae = 0
+    by_stage = {"frame matrix": 0, "target views": 0}
     for i, t in enumerate(timesteps):
         matrix_phase = t > config.frame_matrix_end
+        calls_before = calls
         denoised = views if matrix_phase else targets
         calls += denoised
         frames_eval += denoised * frames
         vae += denoised * frames  # re-injection: decode and encode every denoised view
-        if i + 1 == len(timesteps):
-            break
-        if matrix_phase:
+        if i + 1 < len(timesteps) and matrix_phase:
             for r in range(config.resample):
                 if r % 4 in (0, 2):
                     calls, frames_eval = calls + views, frames_eval + views * frames
                 else:
                     calls, frames_eval = calls + frames, frames_eval + frames * views
-        else:
+        elif i + 1 < len(timesteps):
             calls += config.target_resample * targets
             frames_eval += config.target_resample * targets * frames
-    return {"model_calls": calls, "frame_evaluations": 2 * frames_eval, "frame_evaluations_x1": frames_eval,
+        by_stage["frame matrix" if matrix_phase else "target views"] += calls - calls_before
+    return {"model_calls": calls, "calls_by_stage": by_stage, "frame_evaluations": 2 * frames_eval,
+            "frame_evaluations_x1": frames_eval,
             "reinjection_frames": vae, "vae_encoded": vae + views * frames, "vae_decoded": vae + 2 * frames}
 
 
@@ -117,6 +119,8 @@ def main() -> None:
         ("VAE frames encoded", stats.vae_frames_encoded, ref["vae_encoded"]),
         ("VAE frames decoded", stats.vae_frames_decoded, ref["vae_decoded"]),
     ]
+    for stage in ("target views", "frame matrix"):  # inserted after the total, in this order reversed
+        rows.insert(1, (f"  calls, {stage}", stats.calls_by_stage.get(stage, 0), ref["calls_by_stage"][stage]))
     for name, ours, theirs in rows:
         print(f"{name:28}{ours:>12,}{theirs:>12,}{theirs / max(ours, 1):>7.1f}x")
     print(f"(reference frame evals before the x2 for guidance: {ref['frame_evaluations_x1']:,}; its final decode "
