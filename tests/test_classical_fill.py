@@ -204,6 +204,15 @@ def test_rows_and_frames_with_nothing_known_are_still_filled():
     assert np.allclose(out[1, 0, 2], 0.5 * (colors[1, 0, 1] + colors[1, 0, 3]), atol=1e-6)
 
 
+def test_float64_known_pixels_survive_exactly():
+    case = _case(frames=2, fg_velocity=2.0)
+    matrix = case.matrix
+    colors = matrix.colors.double() + 1e-12 * matrix.known[..., None]  # not representable in float32
+    out = ClassicalInpainter()(matrix.replace(colors=colors))
+    assert out.colors.dtype == torch.float64
+    assert torch.equal(out.colors[matrix.known], colors[matrix.known])
+
+
 def test_matrix_without_holes_is_returned_unchanged():
     colors = np.random.default_rng(1).random((2, 2, 5, 7, 3)).astype(np.float32)
     known = np.ones((2, 2, 5, 7), bool)

@@ -32,11 +32,13 @@ def _arrays(matrix: FrameMatrix, who: str) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def _result(matrix: FrameMatrix, colors: np.ndarray, depth: np.ndarray | None = None) -> FrameMatrix:
-    changes: dict[str, torch.Tensor] = {
-        "colors": torch.from_numpy(colors).to(device=matrix.colors.device, dtype=matrix.colors.dtype)
-    }
+    # Known pixels come from the input itself, so no dtype round trip touches them.
+    known = matrix.known.to(matrix.colors.device)
+    filled = torch.from_numpy(colors).to(matrix.colors.device, matrix.colors.dtype)
+    changes: dict[str, torch.Tensor] = {"colors": torch.where(known[..., None], matrix.colors, filled)}
     if depth is not None:
-        changes["depth"] = torch.from_numpy(depth).to(device=matrix.depth.device, dtype=matrix.depth.dtype)
+        filled_depth = torch.from_numpy(depth).to(matrix.depth.device, matrix.depth.dtype)
+        changes["depth"] = torch.where(known, matrix.depth, filled_depth)
     return matrix.replace(**changes)
 
 

@@ -58,7 +58,9 @@ class ClassicalInpainter:
             self.config,
             progress,
         )
+        # Known pixels are taken from the input itself, so no dtype round trip touches them.
+        known = matrix.known.to(device)
         return matrix.replace(
-            colors=torch.from_numpy(colors).to(device=device, dtype=matrix.colors.dtype),
-            depth=torch.from_numpy(depth).to(device=device, dtype=matrix.depth.dtype),
+            colors=torch.where(known[..., None], matrix.colors, torch.from_numpy(colors).to(device, matrix.colors.dtype)),
+            depth=torch.where(known, matrix.depth, torch.from_numpy(depth).to(device, matrix.depth.dtype)),
         )
