@@ -283,7 +283,9 @@ class FrameMatrixSampler:
         guide = scale != 1.0
         n, frames = x.shape[0], x.shape[2]
         batch = torch.cat([x, x]) if guide else x
-        cond = _cat_cond([_repeat_cond(self._uncond, n), _repeat_cond(self._cond, n)]) if guide else _repeat_cond(self._cond, n)
+        cond = _repeat_cond(self._cond, n)
+        if guide:
+            cond = _cat_cond([_repeat_cond(self._uncond, n), cond])
         per_call = batch.shape[0] if self.config.batch_frames is None else max(1, self.config.batch_frames // frames)
         outputs = []
         with self._timed("model"):
