@@ -39,7 +39,11 @@ class SVGInpainter:
         """The matrix with every unknown pixel filled; ``known`` is kept as it came in."""
         result = FrameMatrixSampler(self.denoiser, self.config)(matrix, self.prompt, progress)
         self.last_stats = result.stats
-        return matrix.replace(colors=result.frames)
+        colors = result.frames.to(matrix.colors.device, matrix.colors.dtype)
+        # The source view is taken from the input itself, so no dtype round trip touches it.
+        source = matrix.source_index
+        colors[source] = matrix.colors[source]
+        return matrix.replace(colors=colors)
 
 
 def svg_available(model: str | None = None, require_cuda: bool = True) -> bool:
