@@ -360,7 +360,9 @@ class OutputConfig:
 
     Args:
         layout: one of ``sbs``, ``half-sbs``, ``tb``, ``half-tb``, ``anaglyph``, ``cross``,
-            ``lr``; defaults to ``"sbs"`` (full side-by-side, left eye on the left).
+            ``lr``, ``vr180`` (half-equirectangular side-by-side with spherical metadata),
+            ``mv-hevc`` (Apple spatial video; needs a multiview x265); defaults to ``"sbs"``
+            (full side-by-side, left eye on the left).
         codec: ``"h264"`` (libx264) or ``"hevc"`` (libx265); defaults to ``"h264"``.
         crf: x264/x265 constant rate factor, 0 (lossless) to 51; defaults to 18 (visually
             near-lossless).
@@ -377,7 +379,7 @@ class OutputConfig:
     png_sequence: bool = False
 
     def __post_init__(self) -> None:
-        _check_choice("layout", self.layout, ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr"))
+        _check_choice("layout", self.layout, ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr", "vr180", "mv-hevc"))
         _check_choice("codec", self.codec, ("h264", "hevc"))
         if not isinstance(self.crf, int) or not 0 <= self.crf <= 51:
             raise OptionError(f"crf must be an integer in [0, 51]; got {self.crf!r}")

@@ -15,6 +15,16 @@ name           output size     content
 ``lr``         H x W, twice    two files, one per eye
 =============  ==============  ===============================================================
 
+Headset layouts (:data:`HEADSET_LAYOUTS`), written with the metadata players read:
+
+=============  ==============  ===============================================================
+``vr180``      N x 2N          side-by-side half-equirectangular eyes (:mod:`s2vg.io.vr180`),
+                               tagged with Spherical Video V2 boxes (:mod:`s2vg.io.mp4boxes`)
+``mv-hevc``    H x W, 2 layers Apple spatial video: one multiview HEVC stream (base layer =
+                               left eye) in a QuickTime file; needs a multiview x265
+                               (:mod:`s2vg.io.mvhevc`), else an OptionError says what to get
+=============  ==============  ===============================================================
+
 Anaglyph and gamma: Dubois' matrices project linear light intensities, so frames are
 decoded from sRGB to linear, projected, clipped to [0, 1] and encoded back to sRGB.
 Because every row of ``DUBOIS_LEFT + DUBOIS_RIGHT`` sums to 1 (within 0.001), two
@@ -36,10 +46,16 @@ import numpy as np
 from s2vg.config import OutputConfig
 from s2vg.errors import InputError, OptionError
 from s2vg.io.info import IMAGE_SUFFIXES
+from s2vg.io.mp4boxes import VR180, SphericalMetadata
 
 Layout = Literal["sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr"]
 LAYOUTS: tuple[str, ...] = ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr")
 DEFAULT_LAYOUT: Layout = OutputConfig.layout  # type: ignore[assignment]
+
+#: Layouts for headsets that carry their own container metadata; they come after
+#: :data:`LAYOUTS` in :data:`ALL_LAYOUTS`.
+HEADSET_LAYOUTS: tuple[str, ...] = ("vr180", "mv-hevc")
+ALL_LAYOUTS: tuple[str, ...] = LAYOUTS + HEADSET_LAYOUTS
 
 #: File-name suffixes that VR players (DeoVR, Skybox, 4XVR, Pigasus ...) match to pick a
 #: stereo mode; "lr" gives two files, one per eye.
@@ -51,6 +67,8 @@ PLAYER_SUFFIXES: dict[str, tuple[str, ...]] = {
     "anaglyph": ("_anaglyph",),
     "cross": ("_cross",),  # not "SBS": a player would show the eyes swapped
     "lr": ("_L", "_R"),
+    "vr180": ("_180_LR",),  # DeoVR/Skybox/HereSphere naming; the st3d/sv3d boxes say the same
+    "mv-hevc": ("_spatial",),
 }
 
 #: Dubois' red-cyan least-squares projection (E. Dubois, "A projection method to generate
@@ -64,9 +82,15 @@ DUBOIS_RIGHT = np.array(
 
 
 def check_layout(layout: str) -> None:
-    """Raise OptionError for a name that is not in :data:`LAYOUTS`."""
-    if layout not in LAYOUTS:
-        raise OptionError(f"layout must be one of {', '.join(LAYOUTS)}; got {layout!r}")
+    """Raise OptionError for a name that is not in :data:`ALL_LAYOUTS`."""
+    if layout not in ALL_LAYOUTS:
+        raise OptionError(f"layout must be one of {', '.join(ALL_LAYOUTS)}; got {layout!r}")
+
+
+def spherical_metadata_for(layout: str) -> SphericalMetadata | None:
+    """The Spherical Video V2 metadata a layout's video carries (VR180 for ``"vr180"``), else None."""
+    check_layout(layout)
+    return VR180 if layout == "vr180" else None
 
 
 def frame_packing_for(layout: str) -> str | None:
@@ -77,9 +101,18 @@ def frame_packing_for(layout: str) -> str | None:
     return {"half-sbs": "sbs", "half-tb": "tb"}.get(layout)
 
 
-def output_size(width: int, height: int, layout: str) -> tuple[int, int]:
-    """(width, height) of one output frame for eyes of ``width x height``."""
+def output_size(width: int, height: int, layout: str, *, focal: float | None = None) -> tuple[int, int]:
+    """(width, height) of one output frame for eyes of ``width x height``.
+
+    ``focal`` (pixels, the rig's; defaults to the rig's default for this width) matters
+    only for ``vr180``, whose eye size follows it (:func:`s2vg.io.vr180.vr180_eye_size`).
+    """
     check_layout(layout)
+    if layout == "vr180":
+        from s2vg.io.vr180 import vr180_eye_size
+
+        n = vr180_eye_size(width, focal)
+        return 2 * n, n
     if layout in ("sbs", "cross"):
         return 2 * width, height
     if layout == "half-sbs":
@@ -164,23 +197,30 @@ def anaglyph(left: Any, right: Any) -> Any:
     return linear_to_srgb(np.clip(linear, 0.0, 1.0))
 
 
-def compose_streams(left: Any, right: Any, layout: str) -> list[Any]:
+def compose_streams(left: Any, right: Any, layout: str, *, focal: float | None = None) -> list[Any]:
     """Pack two eyes into the frames of each output file of ``layout``.
 
     Args:
         left, right: ``(T, H, W, 3)`` float32 in [0, 1], numpy or torch, same shape.
-        layout: one of :data:`LAYOUTS`.
+        layout: one of :data:`ALL_LAYOUTS`.
+        focal: the rig's focal length in pixels, used by ``vr180`` only (the field of
+            view of the picture on the sphere); defaults to None (the rig's default).
 
     Returns:
         One ``(T, H', W', 3)`` array per output file, in the order of
         :func:`output_paths` (two for ``"lr"``, one otherwise); ``H', W'`` as in
-        :func:`output_size`.
+        :func:`output_size`. ``"mv-hevc"`` returns the two eyes (left = base layer) for
+        the one file of :class:`s2vg.io.mvhevc.MultiviewWriter`.
     """
     check_layout(layout)
     _check_pair(left, right)
     _, height, width, _ = left.shape
-    if layout == "lr":
+    if layout in ("lr", "mv-hevc"):
         return [left, right]
+    if layout == "vr180":
+        from s2vg.io.vr180 import to_half_equirect
+
+        return [_concat([to_half_equirect(left, focal), to_half_equirect(right, focal)], axis=2)]
     if layout == "sbs":
         return [_concat([left, right], axis=2)]
     if layout == "cross":
@@ -196,12 +236,13 @@ def compose_streams(left: Any, right: Any, layout: str) -> list[Any]:
     return [anaglyph(left, right)]
 
 
-def compose(left: Any, right: Any, layout: str) -> Any:
-    """Pack two eyes into the frames of a single-file layout (every layout but ``"lr"``,
-    for which use :func:`compose_streams`). Shapes as in :func:`compose_streams`."""
-    if layout == "lr":
-        raise OptionError("layout 'lr' writes two files; use compose_streams(left, right, 'lr')")
-    return compose_streams(left, right, layout)[0]
+def compose(left: Any, right: Any, layout: str, *, focal: float | None = None) -> Any:
+    """Pack two eyes into the frames of a single-picture layout (every layout but ``"lr"``
+    and ``"mv-hevc"``, for which use :func:`compose_streams`). Shapes as in
+    :func:`compose_streams`."""
+    if layout in ("lr", "mv-hevc"):
+        raise OptionError(f"layout {layout!r} keeps the eyes apart; use compose_streams(left, right, {layout!r})")
+    return compose_streams(left, right, layout, focal=focal)[0]
 
 
 def output_paths(input_path: str | Path, output: str | Path | None, layout: str, suffix: str | None = None) -> list[Path]:
@@ -217,15 +258,27 @@ def output_paths(input_path: str | Path, output: str | Path | None, layout: str,
     Args:
         input_path: the input video, image folder or image.
         output: the user's output path, or None.
-        layout: one of :data:`LAYOUTS`.
+        layout: one of :data:`ALL_LAYOUTS`.
         suffix: extension for generated names; defaults to None: ``.png`` for an image
-            input, ``.mp4`` otherwise.
+            input, ``.mov`` for ``mv-hevc`` (QuickTime, as Apple players expect), ``.mp4``
+            otherwise.
 
     Returns:
-        One path per output file, in the order of :func:`compose_streams`.
+        One path per output file, in the order of :func:`compose_streams` (one for
+        ``mv-hevc``, whose two eyes are layers of one stream).
+
+    Raises:
+        OptionError: ``mv-hevc`` without a multiview HEVC encoder (the message says what
+            is missing and how to get it), or for an image input.
     """
     check_layout(layout)
     input_path = Path(input_path)
+    if layout == "mv-hevc" and input_path.suffix.lower() in IMAGE_SUFFIXES:
+        raise OptionError(f"layout mv-hevc writes video; for the image {input_path.name!r} choose sbs, tb or anaglyph")
+    if layout == "mv-hevc":
+        from s2vg.io.mvhevc import require_multiview_encoder
+
+        require_multiview_encoder()
     tags = PLAYER_SUFFIXES[layout]
     if output is not None:
         output = Path(output)
@@ -237,6 +290,6 @@ def output_paths(input_path: str | Path, output: str | Path | None, layout: str,
     else:
         folder = input_path.parent
     if suffix is None:
-        suffix = ".png" if input_path.suffix.lower() in IMAGE_SUFFIXES else ".mp4"
+        suffix = ".png" if input_path.suffix.lower() in IMAGE_SUFFIXES else (".mov" if layout == "mv-hevc" else ".mp4")
     stem = input_path.stem if input_path.suffix else input_path.name
     return [folder / f"{stem}{tag}{suffix}" for tag in tags]

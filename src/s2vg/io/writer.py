@@ -23,6 +23,10 @@ Video (:class:`VideoWriter`):
   fewer frames are written than the source has, audio past the video's end is dropped.
 - Half side-by-side / top-bottom: ``frame_packing="sbs"|"tb"`` writes the H.264
   frame-packing-arrangement SEI (x264 ``frame-packing=3`` / ``4``) that 3D TVs read.
+- VR180 and other spherical video: ``spherical=`` a
+  :class:`~s2vg.io.mp4boxes.SphericalMetadata` adds the Spherical Video V2 ``st3d``/``sv3d``
+  boxes to the MP4/MOV sample entry (headset players and video sites read them; no
+  separate injector is needed).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from av.video.reformatter import ColorRange, Colorspace
 from s2vg.config import OutputConfig
 from s2vg.errors import InputError, OptionError, OutputError
 from s2vg.io.info import IMAGE_SUFFIXES, open_video, probe
+from s2vg.io.mp4boxes import SphericalMetadata, add_spherical_metadata
 
 #: Video codec name -> FFmpeg encoder.
 VIDEO_ENCODERS: dict[str, str] = {"h264": "libx264", "hevc": "libx265"}
@@ -297,6 +302,8 @@ class VideoWriter(_FrameSink):
             half side-by-side / half top-bottom; defaults to None. HEVC cannot carry it
             here (a warning says so).
         metadata: container metadata (title, comment ...); defaults to none.
+        spherical: Spherical Video V2 metadata (e.g. :data:`s2vg.io.mp4boxes.VR180`)
+            written into the MP4/MOV video sample entry; defaults to None. Not for .mkv.
 
     Raises:
         OptionError: unknown codec, no encoder for it, bad crf/fps/size, unsupported suffix.
@@ -323,6 +330,7 @@ class VideoWriter(_FrameSink):
         audio_source: str | Path | None = None,
         frame_packing: FramePacking | None = None,
         metadata: dict[str, str] | None = None,
+        spherical: SphericalMetadata | None = None,
     ) -> None:
         self.path = Path(path)
         if self.path.suffix.lower() not in VIDEO_SUFFIXES:
@@ -339,6 +347,11 @@ class VideoWriter(_FrameSink):
             )
         if not isinstance(crf, int) or not 0 <= crf <= 51:
             raise OptionError(f"crf must be an integer in [0, 51]; got {crf!r}")
+        if spherical is not None and self.path.suffix.lower() not in (".mp4", ".mov", ".m4v"):
+            raise OptionError(
+                f"video output {str(self.path)!r}: spherical (VR180) metadata is written for MP4/MOV; use a .mp4 or .mov name"
+            )
+        self.spherical = spherical
         if frame_packing is not None and frame_packing not in FRAME_PACKING_TYPES:
             raise OptionError(f"frame_packing must be one of {', '.join(FRAME_PACKING_TYPES)} or None; got {frame_packing!r}")
         fps = Fraction(fps).limit_denominator(1_000_000)
@@ -444,6 +457,8 @@ class VideoWriter(_FrameSink):
                 self._copier = None
             self._container.close()
             self._container = None
+            if self.spherical is not None:
+                add_spherical_metadata(self._tmp, self.spherical)
             os.replace(self._tmp, self.path)
         except av.error.FFmpegError as exc:
             self.abort()
