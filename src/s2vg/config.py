@@ -440,3 +440,40 @@ class ConvertConfig:
             raise OptionError(f"context frames must be an integer >= 0; got {self.context_frames!r}")
         if self.max_frames is not None and (not isinstance(self.max_frames, int) or self.max_frames < 1):
             raise OptionError(f"max frames must be an integer >= 1; got {self.max_frames!r}")
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """The local web app of ``s2vg serve`` (:mod:`s2vg.web`).
+
+    Args:
+        host: address to bind; defaults to ``"127.0.0.1"`` (this machine only; any other
+            address is served with a warning).
+        port: TCP port, 0 for any free port; defaults to 7860.
+        root: server-side folder whose videos the path picker may open (nothing outside
+            it); defaults to None (picker off, uploads only).
+        work_dir: the only folder the server writes to (uploads, previews, results);
+            defaults to None (a new ``s2vg-serve-*`` folder in the system temp folder).
+        max_upload_mb: largest upload in MiB; defaults to 2048.
+        auth: ``"user:password"`` to require HTTP basic authentication; defaults to None.
+        max_queued: most jobs waiting or running at once; defaults to 16.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    root: str | None = None
+    work_dir: str | None = None
+    max_upload_mb: float = 2048.0
+    auth: str | None = None
+    max_queued: int = 16
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.host, str) or not self.host:
+            raise OptionError(f"host must be an address such as 127.0.0.1; got {self.host!r}")
+        if not isinstance(self.port, int) or isinstance(self.port, bool) or not 0 <= self.port <= 65535:
+            raise OptionError(f"port must be an integer in [0, 65535]; got {self.port!r}")
+        _check_positive("max upload (MiB)", self.max_upload_mb)
+        if self.auth is not None and (":" not in self.auth or not self.auth.split(":", 1)[0] or not self.auth.split(":", 1)[1]):
+            raise OptionError("auth must be user:password with both parts non-empty; got a value without them")
+        if not isinstance(self.max_queued, int) or self.max_queued < 1:
+            raise OptionError(f"max queued must be an integer >= 1; got {self.max_queued!r}")
