@@ -136,6 +136,36 @@ def _print_matrix(summary: dict) -> None:
     )
 
 
+def add_diffusion_flags(parser: argparse.ArgumentParser) -> None:
+    from s2vg.config import DiffusionConfig
+
+    group = parser.add_argument_group("diffusion inpainter (--inpainter svg)")
+    group.add_argument("--prompt", default="", help="text describing the clip (conditions the video model)")
+    group.add_argument("--model", default=None, help="video model: hub id or local folder (default cerspense/zeroscope_v2_576w)")
+    group.add_argument("--vae", default=None, help="a separate VAE folder (e.g. a temporally aware decoder)")
+    group.add_argument("--steps", type=int, default=default(DiffusionConfig, "steps"), help="denoising steps (default %(default)s)")
+    group.add_argument("--resample", type=int, default=default(DiffusionConfig, "resample"), help="frame-matrix resamples per step (default %(default)s)")
+    group.add_argument("--guidance", type=float, default=default(DiffusionConfig, "guidance_scale"), help="classifier-free guidance (default %(default)s)")
+    group.add_argument("--negative-prompt", default=default(DiffusionConfig, "negative_prompt"), help="negative prompt")
+    group.add_argument("--seed", type=int, default=default(DiffusionConfig, "seed"), help="random seed (default %(default)s)")
+    group.add_argument("--dtype", default=None, help="model precision: float16, bfloat16 or float32 (default: float16 on CUDA)")
+
+
+def diffusion_options(args: argparse.Namespace) -> dict:
+    """Keyword options of the ``svg`` inpainter from the diffusion flags."""
+    return {
+        "prompt": args.prompt,
+        "model": args.model,
+        "vae": args.vae,
+        "dtype": args.dtype,
+        "steps": args.steps,
+        "resample": args.resample,
+        "guidance_scale": args.guidance,
+        "negative_prompt": args.negative_prompt,
+        "seed": args.seed,
+    }
+
+
 LAYOUT_CHOICES = ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr")
 
 
@@ -171,6 +201,7 @@ def add_convert(parser: argparse.ArgumentParser) -> None:
     inp = parser.add_argument_group("inpainting")
     inp.add_argument("--inpainter", default=default(ConvertConfig, "inpainter"),
                      help="auto, classical, svg (diffusion), or a baseline: black, telea, nearest-background")
+    add_diffusion_flags(parser)
     run = parser.add_argument_group("run")
     run.add_argument("--max-frames", type=int, default=None, help="convert only the first N frames")
     run.add_argument("--chunk-frames", type=int, default=default(ConvertConfig, "chunk_frames"), help="frames processed at a time")
@@ -198,6 +229,7 @@ def cmd_convert(args: argparse.Namespace) -> dict:
         output_config=OutputConfig(
             layout=args.layout, codec=args.codec, crf=args.crf, preset=args.preset, png_sequence=args.png_sequence
         ),
+        inpainter_options=diffusion_options(args),
         progress=make_progress(args),
     )
 

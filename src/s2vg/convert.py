@@ -51,19 +51,22 @@ class RigRequest:
 
 
 def choose_inpainter(name: str, options: dict) -> tuple[Inpainter, str]:
-    """Build the inpainter; ``auto`` takes ``svg`` only with CUDA and weights, else ``classical``."""
-    if name != "auto":
-        if name not in available_inpainters():
-            raise OptionError(f"unknown inpainter {name!r}; choose auto or one of {', '.join(available_inpainters())}")
-        return get_inpainter(name, **options), name
-    if torch.cuda.is_available():
-        from s2vg.errors import MissingWeightsError
+    """Build the inpainter; ``auto`` takes ``svg`` only with CUDA and its weights on disk.
 
-        try:
-            return get_inpainter("svg", **options), "svg"
-        except MissingWeightsError as exc:
-            warnings.warn(f"diffusion inpainter unavailable ({exc}); using the classical inpainter", stacklevel=2)
-    return get_inpainter("classical"), "classical"
+    ``options`` go to the diffusion inpainter; the others take none.
+    """
+    if name == "auto":
+        from s2vg.inpaint.diffusion.inpainter import svg_available
+
+        name = "svg" if svg_available(options.get("model")) else "classical"
+        if name == "classical" and options.get("prompt"):
+            warnings.warn(
+                "--inpainter auto chose the classical inpainter (no CUDA device or no diffusion weights on disk); "
+                "the prompt is unused", stacklevel=2,
+            )
+    if name not in available_inpainters():
+        raise OptionError(f"unknown inpainter {name!r}; choose auto or one of {', '.join(available_inpainters())}")
+    return get_inpainter(name, **(options if name == "svg" else {})), name
 
 
 def plan_rig(
