@@ -477,3 +477,102 @@ class ServeConfig:
             raise OptionError("auth must be user:password with both parts non-empty; got a value without them")
         if not isinstance(self.max_queued, int) or self.max_queued < 1:
             raise OptionError(f"max queued must be an integer >= 1; got {self.max_queued!r}")
+
+
+#: Kinds of :func:`s2vg.metrics.scenes.make_scene`, in the order of the default evaluation set.
+SCENE_KINDS: tuple[str, ...] = ("cards", "pan", "fence", "crossing", "terraces", "border")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What ``s2vg eval`` measures (:func:`s2vg.metrics.eval.run_eval`).
+
+    Args:
+        scenes: rendered ground-truth scene kinds (see ``SCENE_KINDS``); defaults to all six.
+        height, width: size of the rendered scenes in pixels; defaults to 256 x 448.
+        frames: frames per scene and per real clip; defaults to 16.
+        seed: seed of the scenes; defaults to 0.
+        divergence: disparity of the nearest content between the source and the target
+            view, in percent of the width (scenes and round trips); defaults to 3.0.
+        views: views of every frame matrix, source included; defaults to None (as
+            ``s2vg convert`` chooses per inpainter: 8 for ``svg``, 2 otherwise).
+        methods: inpainters to compare, each a registry name optionally followed by
+            options, ``name:key=value,key=value`` (``classical:smooth_sigma=0``); names
+            whose weights are missing are skipped; defaults to the three baselines, the
+            classical and the diffusion inpainter.
+        clips: real clips for the round-trip protocol, each ``VIDEO`` (depth from
+            ``clip_depth``) or ``VIDEO=DEPTH_FILE`` (relative inverse depth,
+            ``file.npz:key`` allowed); defaults to None: the sample clips of a development
+            checkout (``../shared/samples`` beside the repository) when present, else none.
+        clip_depth: depth estimator for clips given without a depth file; defaults to
+            ``"heuristic"`` (no weights needed).
+        clip_max_width: wider clips are downscaled to this width for speed; defaults to 576.
+        figure: write the PNG figure of example crops and bar charts; defaults to True.
+    """
+
+    scenes: tuple[str, ...] = SCENE_KINDS
+    height: int = 256
+    width: int = 448
+    frames: int = 16
+    seed: int = 0
+    divergence: float = 3.0
+    views: int | None = None
+    methods: tuple[str, ...] = ("black", "telea", "nearest-background", "classical", "svg")
+    clips: tuple[str, ...] | None = None
+    clip_depth: str = "heuristic"
+    clip_max_width: int = 576
+    figure: bool = True
+
+    def __post_init__(self) -> None:
+        for kind in self.scenes:
+            _check_choice("scene", kind, SCENE_KINDS)
+        for name in ("height", "width", "clip_max_width"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 16:
+                raise OptionError(f"eval {name.replace('_', ' ')} must be an integer >= 16 pixels; got {value!r}")
+        if not isinstance(self.frames, int) or self.frames < 2:
+            raise OptionError(f"eval frames must be an integer >= 2 (flicker needs two); got {self.frames!r}")
+        if not math.isfinite(self.divergence) or not 0 < self.divergence <= 20:
+            raise OptionError(f"eval divergence must be a percent of the width in (0, 20]; got {self.divergence!r}")
+        if self.views is not None and (not isinstance(self.views, int) or self.views < 2):
+            raise OptionError(f"eval views must be an integer >= 2 or None; got {self.views!r}")
+        if not self.methods:
+            raise OptionError("eval needs at least one method (inpainter name); got none")
+        if not self.scenes and self.clips == ():
+            raise OptionError("eval has nothing to measure: no scenes and no clips; give --scenes or --clip")
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """What ``s2vg demo`` renders and converts (:func:`s2vg.metrics.demo.run_demo`).
+
+    Args:
+        scene: scene kind (see ``SCENE_KINDS``); defaults to ``"pan"``.
+        height, width: frame size in pixels; defaults to 256 x 448.
+        frames: frames of the clip; defaults to 24.
+        seed: seed of the scene; defaults to 0.
+        divergence: disparity of the nearest content between the eyes in percent of the
+            width, for the true rig and the estimated-depth conversion; defaults to 2.5
+            (the conversion's default).
+        estimated: also convert with the default depth estimator (``auto``: Depth Anything
+            when its weights are present, else the heuristic); defaults to True.
+    """
+
+    scene: str = "pan"
+    height: int = 256
+    width: int = 448
+    frames: int = 24
+    seed: int = 0
+    divergence: float = 2.5
+    estimated: bool = True
+
+    def __post_init__(self) -> None:
+        _check_choice("demo scene", self.scene, SCENE_KINDS)
+        for name in ("height", "width"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 16:
+                raise OptionError(f"demo {name} must be an integer >= 16 pixels; got {value!r}")
+        if not isinstance(self.frames, int) or self.frames < 1:
+            raise OptionError(f"demo frames must be an integer >= 1; got {self.frames!r}")
+        if not math.isfinite(self.divergence) or not 0 < self.divergence <= 20:
+            raise OptionError(f"demo divergence must be a percent of the width in (0, 20]; got {self.divergence!r}")

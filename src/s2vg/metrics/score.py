@@ -1,0 +1,80 @@
+"""Score a filled frame matrix against an evaluation case's truth, and run inpainters over cases."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+
+from s2vg.geometry.frame_matrix import FrameMatrix
+from s2vg.metrics.cases import EvalCase
+from s2vg.metrics.metrics import as_numpy, flicker_against_truth, psnr, ssim_map
+
+
+def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, float]:
+    """Scores of a fill on the case's scored views.
+
+    Args:
+        case: the case the fill was made from.
+        filled: the inpainter's output matrix, or its colours ``(V, T, H, W, 3)``.
+
+    Returns:
+        ``psnr_all``/``ssim_all`` over every pixel of the scored views, ``psnr_holes``/
+        ``ssim_holes`` over the holes only (dB / [-1, 1]), ``flicker_holes`` and
+        ``flicker_truth`` (motion-compensated change of the hole pixels in [0, 1] units,
+        of the fill and of the truth over the same pixels and motion), ``flicker_excess``
+        (their difference), and ``hole_fraction``. Flicker is NaN for single frames.
+    """
+    colors = as_numpy(filled.colors if isinstance(filled, FrameMatrix) else filled)
+    views = list(case.scored_views)
+    result, truth = colors[views], case.truth[views]
+    holes = case.holes
+    smap = ssim_map(result, truth)
+    scores: dict[str, float] = {
+        "psnr_all": psnr(result, truth),
+        "psnr_holes": psnr(result, truth, holes),
+        "ssim_all": float(smap.mean()),
+        "ssim_holes": float(smap[holes].mean()) if holes.any() else math.nan,
+        "hole_fraction": float(holes.mean()),
+    }
+    flick = {"result": math.nan, "truth": math.nan, "excess": math.nan}
+    if case.flow is not None and result.shape[1] > 1:
+        per_view = [
+            flicker_against_truth(result[i], truth[i], holes[i], case.flow[i], None if case.flow_valid is None else case.flow_valid[i])
+            for i in range(len(views))
+        ]
+        flick = {k: float(np.nanmean([p[k] for p in per_view])) if any(not math.isnan(p[k]) for p in per_view) else math.nan for k in flick}
+    scores["flicker_holes"] = flick["result"]
+    scores["flicker_truth"] = flick["truth"]
+    scores["flicker_excess"] = flick["excess"]
+    return scores
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One inpainter on one case: its scores and fill time, or why it was skipped."""
+
+    case: str
+    method: str
+    scores: dict[str, float]
+    seconds: float
+    skipped: str | None = None
+    filled: FrameMatrix | None = None
+
+
+def run_methods(case: EvalCase, inpainters: Iterable[tuple[str, Any]], *, keep_fill: bool = False) -> list[MethodResult]:
+    """Fill ``case.matrix`` with each ``(name, inpainter)`` and score it.
+
+    Args:
+        keep_fill: keep each filled matrix in the result (for figures); defaults to False.
+    """
+    results = []
+    for name, inpainter in inpainters:
+        start = time.perf_counter()
+        filled = inpainter(case.matrix)
+        seconds = time.perf_counter() - start
+        results.append(MethodResult(case.name, name, score_filled(case, filled), seconds, None, filled if keep_fill else None))
+    return results
