@@ -305,20 +305,5 @@ def run_eval(
     result["seconds"] = {k: round(v, 3) for k, v in progress.seconds.items() if k in ("scenes", "clips", "clip depth")}
     result["seconds"]["total"] = round(time.perf_counter() - start, 3)
     result["table"] = report.markdown_table(summary["scenes"] or summary["clips"])
-    report.write_atomic(files["json"], json.dumps(_jsonable(result), indent=2, allow_nan=False).encode())
+    report.write_atomic(files["json"], json.dumps(report.jsonable(result), indent=2, allow_nan=False).encode())
     return {k: v for k, v in result.items() if k != "cases"} | {"cases": [{"name": c["name"], "details": c["details"]} for c in cases_out]}
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON values: NaN becomes null, infinities the strings "inf"/"-inf"."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, np.integer)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, Path):
-        return str(value)
-    return value

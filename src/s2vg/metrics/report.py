@@ -44,6 +44,21 @@ def write_atomic(path: str | Path, data: bytes) -> Path:
     return path
 
 
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN becomes null, infinities the strings "inf"/"-inf"."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
 def _fmt(value: Any, scale: float, pattern: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
