@@ -576,3 +576,147 @@ class DemoConfig:
             raise OptionError(f"demo frames must be an integer >= 1; got {self.frames!r}")
         if not math.isfinite(self.divergence) or not 0 < self.divergence <= 20:
             raise OptionError(f"demo divergence must be a percent of the width in (0, 20]; got {self.divergence!r}")
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """Text- or image-to-video generation (:mod:`s2vg.generate`); None means the model's own default.
+
+    Args:
+        model: hub id or local diffusers folder of the generator; its ``model_index.json``
+            picks the family (Zeroscope/ModelScope, Wan, LTX-Video, CogVideoX, and their
+            image-to-video pipelines); defaults to None: ``cerspense/zeroscope_v2_576w`` for
+            a prompt, ``Lightricks/LTX-Video`` with an image.
+        steps: denoising steps; defaults to None (the pipeline's default, 50 for all four).
+        guidance: classifier-free guidance scale; defaults to None (the pipeline's: 9 for
+            Zeroscope, 5 for Wan, 3 for LTX, 6 for CogVideoX).
+        negative_prompt: defaults to None (the pipeline's, empty).
+        height, width: frame size in pixels; defaults to None (the model's: 320x576
+            Zeroscope, 480x832 Wan, 512x704 LTX, 480x720 CogVideoX; with an image, the
+            model's pixel count at the image's aspect ratio). Sizes the model cannot take
+            are generated larger and centre-cropped.
+        frames: number of frames; defaults to None (16 Zeroscope, 81 Wan, 161 LTX, 49
+            CogVideoX). Counts the VAE cannot take are generated longer and cut.
+        fps: frame rate of the video; defaults to None (8 Zeroscope, 16 Wan, 25 LTX, 8 CogVideoX).
+        seed: seed of the initial noise; defaults to 42.
+        device: torch device; defaults to None (CUDA when available, else the CPU).
+        dtype: ``float16``, ``bfloat16`` or ``float32``; defaults to None (float16 on CUDA,
+            bfloat16 there for Wan/LTX/CogVideoX, float32 on the CPU).
+        cpu_offload: keep modules on the CPU until used (diffusers model offload; CUDA
+            only); defaults to False.
+        vae_tiling: decode in spatial tiles (less memory); defaults to False.
+    """
+
+    model: str | None = None
+    steps: int | None = None
+    guidance: float | None = None
+    negative_prompt: str | None = None
+    height: int | None = None
+    width: int | None = None
+    frames: int | None = None
+    fps: float | None = None
+    seed: int = 42
+    device: str | None = None
+    dtype: str | None = None
+    cpu_offload: bool = False
+    vae_tiling: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "height", "width", "frames"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise OptionError(f"generate {name} must be an integer >= 1; got {value!r}")
+        if self.guidance is not None and (not math.isfinite(self.guidance) or self.guidance < 1):
+            raise OptionError(f"guidance must be >= 1 (1 switches guidance off); got {self.guidance!r}")
+        _check_positive("fps", self.fps, allow_none=True)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise OptionError(f"seed must be an integer; got {self.seed!r}")
+        if self.dtype is not None:
+            _check_choice("dtype", self.dtype, ("float16", "bfloat16", "float32"))
+
+
+SR_METHODS: tuple[str, ...] = ("classical", "learned")
+
+
+@dataclass(frozen=True)
+class SuperResolutionConfig:
+    """Stereo super-resolution (:mod:`s2vg.sr`).
+
+    The left eye is upscaled with a temporal condition (the previous upscaled frame,
+    motion-compensated); the right eye with the temporal and a cross-view condition (the
+    upscaled left frame warped into the right view with the stereo disparity). Each
+    condition is used where it is reliable.
+
+    Args:
+        scale: 2 or 4; defaults to 2.
+        method: ``"classical"`` (an interpolating upscaler plus the two conditions, no
+            weights) or ``"learned"`` (a diffusers upscaler, the conditions entering as the
+            known region); defaults to ``"classical"``.
+        temporal: use the temporal condition; defaults to True.
+        cross_view: use the cross-view condition for the right eye; defaults to True.
+        interpolation: ``"lanczos"`` (OpenCV Lanczos-4) or ``"cubic"``; defaults to ``"lanczos"``.
+        sharpen: unsharp-mask amount on the interpolated frame (0 = off); defaults to 0.3.
+        back_projection: iterations pulling each conditioned frame back to its own
+            low-resolution frame (iterative back-projection; 0 = off); defaults to 1.
+        flow_consistency: largest forward-backward optical-flow round trip, in
+            low-resolution pixels, of a reliable motion vector; defaults to 0.5.
+        colour_tolerance: largest mean absolute difference in [0, 1] between a condition
+            (taken to low resolution) and the frame's own low-resolution pixels for it to
+            be trusted; defaults to 0.03.
+        disparity_tolerance: largest left-right disparity mismatch in low-resolution
+            pixels of a pixel both eyes see; defaults to 1.0.
+        max_disparity: search range of the disparity estimate in percent of the width;
+            defaults to 8.
+        mask_erode: pixels (at high resolution) removed from the edge of every reliable
+            region, where flow and disparity are least accurate; defaults to 2.
+        model: hub id or folder of the learned upscaler (``StableDiffusionUpscalePipeline``
+            layout); defaults to None (``stabilityai/stable-diffusion-x4-upscaler``).
+        steps: denoising steps of the learned upscaler; defaults to 20.
+        guidance: its classifier-free guidance; defaults to 9.0 (the pipeline's).
+        noise_level: noise added to its low-resolution input; defaults to 20 (the pipeline's).
+        prompt: text for the learned upscaler; defaults to "".
+        seed: seed of the learned upscaler's noise; defaults to 0.
+        device, dtype: of the learned upscaler; default to None (CUDA float16 when
+            available, else CPU float32).
+    """
+
+    scale: int = 2
+    method: str = "classical"
+    temporal: bool = True
+    cross_view: bool = True
+    interpolation: str = "lanczos"
+    sharpen: float = 0.3
+    back_projection: int = 1
+    flow_consistency: float = 0.5
+    colour_tolerance: float = 0.03
+    disparity_tolerance: float = 1.0
+    max_disparity: float = 8.0
+    mask_erode: int = 2
+    model: str | None = None
+    steps: int = 20
+    guidance: float = 9.0
+    noise_level: int = 20
+    prompt: str = ""
+    seed: int = 0
+    device: str | None = None
+    dtype: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.scale not in (2, 4) or isinstance(self.scale, bool):
+            raise OptionError(f"scale must be 2 or 4; got {self.scale!r}")
+        _check_choice("super-resolution method", self.method, SR_METHODS)
+        _check_choice("interpolation", self.interpolation, ("lanczos", "cubic"))
+        for name in ("back_projection", "mask_erode", "noise_level"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise OptionError(f"{name.replace('_', ' ')} must be an integer >= 0; got {value!r}")
+        if not isinstance(self.steps, int) or self.steps < 1:
+            raise OptionError(f"upscaler steps must be an integer >= 1; got {self.steps!r}")
+        if not math.isfinite(self.sharpen) or self.sharpen < 0:
+            raise OptionError(f"sharpen must be >= 0; got {self.sharpen!r}")
+        for name in ("flow_consistency", "colour_tolerance", "disparity_tolerance", "max_disparity"):
+            _check_positive(name.replace("_", " "), getattr(self, name))
+        if not math.isfinite(self.guidance) or self.guidance < 1:
+            raise OptionError(f"upscaler guidance must be >= 1; got {self.guidance!r}")
+        if self.dtype is not None:
+            _check_choice("dtype", self.dtype, ("float16", "bfloat16", "float32"))
