@@ -216,22 +216,29 @@ def flicker_against_truth(result: Any, truth: Any, region: Any, flow: Any, valid
 # ---------------------------------------------------------------- stereo and depth
 
 
-def lr_consistency(left: Any, right: Any, disparity_px: Any, *, valid: Any | None = None) -> dict[str, float]:
+def lr_consistency(
+    left: Any, right: Any, disparity_px: Any, *, valid: Any | None = None, interpolation: str = "linear"
+) -> dict[str, float]:
     """How well the right image, sampled back through the left's disparity, reproduces the left.
 
     For every left pixel x that is visible in the right view (it wins its target pixel in
     a nearest-pixel z-buffer splat to ``x - d(x)``), compare ``left(x)`` with
-    ``right(x - d(x))`` sampled bilinearly. Occluded left pixels are not compared.
+    ``right(x - d(x))``. Occluded left pixels are not compared.
 
     Args:
         left, right: ``(T, H, W, 3)`` or ``(H, W, 3)`` in [0, 1].
         disparity_px: ``(T, H, W)`` or ``(H, W)`` non-negative disparity of the left image
             in pixels (the right view shows left pixel x at x - d).
         valid: optional mask of left pixels to consider.
+        interpolation: ``"linear"`` (bilinear sampling, for real pairs) or ``"nearest"``
+            (the pixel a nearest-pixel warp lands on, exact for s2vg's own warps);
+            defaults to ``"linear"``.
 
     Returns:
         ``{"mae": mean absolute difference, "psnr": dB, "checked": fraction of pixels compared}``.
     """
+    if interpolation not in ("linear", "nearest"):
+        raise OptionError(f"interpolation must be linear or nearest; got {interpolation!r}")
     l_img, r_img = _pair(left, right)
     d = as_numpy(disparity_px, np.float64)
     if l_img.ndim == 3:
@@ -252,12 +259,13 @@ def lr_consistency(left: Any, right: Any, disparity_px: Any, *, valid: Any | Non
     visible = inside & (d >= best[flat])
     if valid is not None:
         visible &= as_numpy(valid, bool)
-    map_x = target.astype(np.float32)
+    map_x = (np.rint(target) if interpolation == "nearest" else target).astype(np.float32)
     map_y = np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w))
     sampled = np.empty_like(l_img)
     for i in range(t):
         maps = np.ascontiguousarray(np.stack([map_x[i], map_y], axis=-1))
-        sampled[i] = cv2.remap(r_img[i].astype(np.float32), maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        mode = cv2.INTER_NEAREST if interpolation == "nearest" else cv2.INTER_LINEAR
+        sampled[i] = cv2.remap(r_img[i].astype(np.float32), maps, None, mode, borderMode=cv2.BORDER_REPLICATE)
     err = np.abs(l_img - sampled)[visible]
     return {
         "mae": float(err.mean()) if err.size else math.nan,
