@@ -170,8 +170,13 @@ LAYOUT_CHOICES = ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr")
 
 
 def add_convert(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", help="a video file (anything FFmpeg reads), a folder of images, or one image")
-    parser.add_argument("-o", "--output", default=None, help="output file, or a folder for player-named files (default: next to the input)")
+    from s2vg.config import EXECUTORS, JobConfig
+
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="a video file (anything FFmpeg reads), a folder of images, or one image; several inputs, "
+                        "folders of videos, glob patterns ('clips/*.mp4') and .txt lists of paths make a batch")
+    parser.add_argument("-o", "--output", default=None,
+                        help="output file, or a folder for player-named files (a batch needs a folder; default: next to each input)")
     out = parser.add_argument_group("output")
     out.add_argument("--layout", choices=LAYOUT_CHOICES, default=default(OutputConfig, "layout"), help="stereo packing (default %(default)s)")
     out.add_argument("--codec", choices=("h264", "hevc"), default=default(OutputConfig, "codec"), help="video codec (default %(default)s)")
@@ -204,23 +209,43 @@ def add_convert(parser: argparse.ArgumentParser) -> None:
     add_diffusion_flags(parser)
     run = parser.add_argument_group("run")
     run.add_argument("--max-frames", type=int, default=None, help="convert only the first N frames")
-    run.add_argument("--chunk-frames", type=int, default=default(ConvertConfig, "chunk_frames"), help="frames processed at a time")
+    run.add_argument("--chunk-frames", type=int, default=default(ConvertConfig, "chunk_frames"),
+                     help="frames processed at a time; peak memory grows with it, not with the video's length (default %(default)s)")
+    run.add_argument("--context-frames", type=int, default=default(ConvertConfig, "context_frames"),
+                     help="frames on each side of a chunk the fill may read, so seams do not show (default %(default)s)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted conversion from its state folder next to the output (same input and options)")
+    run.add_argument("--keep-state", action="store_true", help="keep the state folder (depth chunks, segments) after success")
+    bat = parser.add_argument_group("batch")
+    bat.add_argument("--recursive", action="store_true", help="also convert videos in subfolders of input folders")
+    bat.add_argument("--overwrite", action="store_true", help="convert again when the outputs exist (default: skip them)")
+    bat.add_argument("--keep-going", action="store_true", help="go on with the other inputs when one fails (exit code 1 at the end)")
+    bat.add_argument("--executor", choices=EXECUTORS, default=default(JobConfig, "executor"),
+                     help="local: this process; ray: Ray tasks for the inputs and the chunks (pip install 's2vg[ray]')")
+    bat.add_argument("--ray-address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else a local Ray instance)")
+    bat.add_argument("--ray-gpus", type=float, default=None, help="GPUs per Ray task that runs a model (default: 1 if the cluster has GPUs)")
     add_output_flags(parser)
 
 
 def cmd_convert(args: argparse.Namespace) -> dict:
-    from s2vg.convert import RigRequest, convert
+    from s2vg.batch import BatchFailed, run_batch
+    from s2vg.config import BatchConfig, JobConfig
+    from s2vg.convert import RigRequest
 
     if args.depth_model and args.depth not in ("auto",) and not args.depth.startswith("depth-anything"):
         raise OptionError(f"--depth-model is for Depth Anything models, but --depth is {args.depth!r}; drop one of them")
     depth_name = args.depth
     if args.depth_model and depth_name == "auto":
         depth_name = "depth-anything-v2-small"
-    return convert(
-        args.input,
+    summary = run_batch(
+        args.inputs,
         args.output,
+        batch=BatchConfig(recursive=args.recursive, overwrite=args.overwrite, keep_going=args.keep_going),
+        job=JobConfig(resume=args.resume, keep_state=args.keep_state, executor=args.executor,
+                      ray_address=args.ray_address, ray_gpus=args.ray_gpus),
         config=ConvertConfig(
-            depth=depth_name, inpainter=args.inpainter, chunk_frames=args.chunk_frames, max_frames=args.max_frames
+            depth=depth_name, inpainter=args.inpainter, chunk_frames=args.chunk_frames,
+            context_frames=args.context_frames, max_frames=args.max_frames,
         ),
         rig=RigRequest(mode=args.mode, views=args.views, baseline=args.baseline, focal=args.focal),
         depth=DepthConfig(kind=args.depth_kind, far=args.far, near=args.near),
@@ -229,16 +254,32 @@ def cmd_convert(args: argparse.Namespace) -> dict:
         output_config=OutputConfig(
             layout=args.layout, codec=args.codec, crf=args.crf, preset=args.preset, png_sequence=args.png_sequence
         ),
-        inpainter_options=diffusion_options(args),
         progress=make_progress(args),
     )
+    if summary.get("batch") and summary["failed"]:
+        # The table (or JSON) is printed before the error line, which sets exit code 1.
+        if args.json:
+            print(json.dumps({k: v for k, v in summary.items() if not k.startswith("_")}, indent=2, default=_jsonable))
+        else:
+            _print_convert(summary)
+        raise BatchFailed(f"{summary['failed']} of {len(summary['rows'])} inputs failed (see the table above)")
+    return summary
 
 
 def _print_convert(summary: dict) -> None:
+    if summary.get("batch"):
+        from s2vg.batch import format_table
+
+        print(format_table(summary))
+        return
+    if summary.get("skipped"):
+        print(f"skipped {summary['input']}: {', '.join(summary['outputs'])} exists (--overwrite converts it again)")
+        return
     rig = summary["rig"]
     strength = f"divergence {rig['divergence_pct']}%" if rig["divergence_pct"] else f"baseline {rig['baseline_m']:.4f} m"
+    resumed = " (resumed)" if summary.get("job", {}).get("resumed") else ""
     print(
-        f"wrote {', '.join(summary['outputs'])}: {summary['output_frames']} frames at {summary['fps']} fps, "
+        f"wrote {', '.join(summary['outputs'])}{resumed}: {summary['output_frames']} frames at {summary['fps']} fps, "
         f"{summary['layout']} {summary['output_size'][0]}x{summary['output_size'][1]}; depth "
         f"{summary['depth'].get('estimator', summary['depth'].get('path'))}, inpainter {summary['inpainter']}, "
         f"{strength}; {summary['seconds']['total']:.1f} s ({summary['frames_per_second']:.2f} frames/s)"

@@ -1,0 +1,202 @@
+"""Pass 2 of a streamed job: per chunk, depth to metres, frame matrix, fill, eyes, layout, segment.
+
+A chunk of ``N`` frames is rendered with ``C`` context frames on each side (the fill reads
+real pixels from neighbouring frames; DESIGN.md 3a), and only its own frames are kept.
+Each chunk is encoded as its own segment file in the state folder, so a chunk is either
+finished (its segment exists) or not started: a resumed job renders only what is missing,
+and chunks can run in any order, in any process (:mod:`s2vg.executors`).
+
+Everything a chunk reads is on disk in the state folder (finished depth, the range of the
+whole video) or decoded again from the input (seeking to the chunk), so its output does not
+depend on what ran before it in the same process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from s2vg.errors import InputError
+from s2vg.jobs.depth_pass import DepthPassResult, load_result
+from s2vg.jobs.frames import iter_indexed_frames
+from s2vg.jobs.job import JobSpec, build_inpainter
+from s2vg.progress import SILENT, Progress
+
+
+def camera_rig(spec: JobSpec, result: DepthPassResult):
+    """The rig of the job (:func:`s2vg.convert.plan_rig` with the pass-1 range for literal depth)."""
+    from s2vg.convert import plan_rig
+
+    kind = spec.depth.kind
+    return plan_rig(
+        spec.rig, kind=kind, stereo=spec.stereo, depth=spec.depth, height=spec.info.height, width=spec.info.width,
+        views=spec.views, inv_depth_range=result.inv_depth_range,
+    )
+
+
+def _load_member(path: Path, key: str) -> np.ndarray:
+    with np.load(path, allow_pickle=False) as data:
+        return data[key]
+
+
+def frame_pts(spec: JobSpec, frame: int) -> int | None:
+    """The timestamp a sequential read gave ``frame`` (recorded by pass 1), for seeking."""
+    chunk = frame // spec.chunk_frames
+    stamps = _load_member(spec.state.depth_path(chunk), "pts")
+    value = int(stamps[frame - chunk * spec.chunk_frames])
+    return value if value >= 0 else None
+
+
+def depth_in_metres(spec: JobSpec, result: DepthPassResult, start: int, stop: int):
+    """``(stop - start, H, W)`` float32 torch depth in metres for frames ``[start, stop)``."""
+    import torch
+
+    from s2vg.geometry.depth import inv_depth_to_depth, normalise_inv_depth_range
+
+    n = spec.chunk_frames
+    key = "depth_m" if result.inv_depth_range is not None else "inv_depth"
+    parts = []
+    for chunk in range(start // n, (stop - 1) // n + 1):
+        values = _load_member(spec.state.depth_path(chunk), key)
+        first = chunk * n
+        parts.append(values[max(start, first) - first : min(stop, first + len(values)) - first].astype(np.float32))
+    values = torch.from_numpy(np.concatenate(parts))
+    if result.inv_depth_range is not None:
+        return values
+    norm = normalise_inv_depth_range(values, torch.from_numpy(result.lo[start:stop]), torch.from_numpy(result.hi[start:stop]))
+    return inv_depth_to_depth(norm, far=spec.depth.far, near=spec.depth.near)
+
+
+def segment_complete(spec: JobSpec, chunk: int, frames: int) -> bool:
+    """Whether every output stream's segment of ``chunk`` is on disk and whole."""
+    from s2vg.io import probe
+
+    start, stop = spec.chunk_span(chunk, frames)
+    for stream in range(len(spec.outputs)):
+        path = spec.state.segment_path(stream, chunk, spec.segment_suffix)
+        if not path.exists():
+            return False
+        try:
+            count = probe(path).frames
+        except InputError:
+            count = -1
+        if count != stop - start:
+            return False
+    return True
+
+
+def pending_chunks(spec: JobSpec, result: DepthPassResult) -> list[int]:
+    """Chunks whose segments are missing (or damaged, e.g. by a power loss)."""
+    return [k for k in range(spec.chunks(result.frames)) if not segment_complete(spec, k, result.frames)]
+
+
+def _windows(spec: JobSpec, result: DepthPassResult, chunks: list[int]) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(chunk, window_start, frames)`` for each chunk (ascending), from one sequential decode.
+
+    Consecutive chunks share one decoder; a gap (chunks already done) seeks ahead.
+    """
+    total, context = result.frames, spec.config.context_frames
+    buffer: dict[int, np.ndarray] = {}
+    frames_iter: Iterator | None = None
+    position = 0  # index of the next frame the open decoder yields
+    for chunk in chunks:
+        start, stop = spec.chunk_span(chunk, total)
+        lo, hi = max(0, start - context), min(total, stop + context)
+        for index in [i for i in buffer if i < lo]:
+            del buffer[index]
+        if frames_iter is None or position < lo or any(i not in buffer for i in range(lo, min(position, hi))):
+            buffer.clear()
+            if frames_iter is not None:
+                frames_iter.close()
+            frames_iter = iter_indexed_frames(spec.info, lo, total, frame_pts(spec, lo) if lo else None)
+            position = lo
+        while position < hi:
+            item = next(frames_iter, None)
+            if item is None:
+                raise InputError(f"input {str(spec.info.path)!r} ended at frame {position} but had {total} frames before; "
+                                 "the file changed during the job, convert it again without --resume")
+            index, _, frame = item
+            buffer[index] = frame
+            position = index + 1
+        yield chunk, lo, np.stack([buffer[i] for i in range(lo, hi)])
+    if frames_iter is not None:
+        frames_iter.close()
+
+
+def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_start: int, frames: np.ndarray,
+                 rig=None, progress: Progress = SILENT) -> None:
+    """Render one chunk from its frames with context, and write its segment(s).
+
+    Args:
+        spec: the job.
+        result: the finished depth pass.
+        chunk: the chunk index.
+        window_start: index of ``frames[0]`` in the video.
+        frames: ``(n, H, W, 3)`` float32 in [0, 1]: the chunk and its context frames.
+        rig: the camera rig (computed once by callers rendering many chunks); defaults to
+            :func:`camera_rig`.
+        progress: receives the stage timers ``frame matrix``, ``inpaint``, ``encode``.
+    """
+    import torch
+
+    from s2vg.convert import eye_views
+    from s2vg.geometry.build import build_frame_matrix
+    from s2vg.io.layouts import compose_streams, output_size
+    from s2vg.io.writer import ImageSequenceWriter, VideoWriter
+
+    rig = rig if rig is not None else camera_rig(spec, result)
+    start, stop = spec.chunk_span(chunk, result.frames)
+    depth_m = depth_in_metres(spec, result, window_start, window_start + len(frames))
+    with progress.timer("frame matrix"):
+        matrix = build_frame_matrix(torch.from_numpy(frames), depth_m, rig)
+    with progress.timer("inpaint"):
+        filled = build_inpainter(spec)(matrix)
+    core = slice(start - window_start, stop - window_start)
+    left_view, right_view = eye_views(rig)
+    left, right = filled.colors[left_view, core], filled.colors[right_view, core]
+    del matrix
+    out_w, out_h = output_size(spec.info.width, spec.info.height, spec.output_config.layout)
+    with progress.timer("encode"):
+        for stream, pictures in enumerate(compose_streams(left, right, spec.output_config.layout)):
+            path = spec.state.segment_path(stream, chunk, spec.segment_suffix)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if spec.video_output:
+                writer = VideoWriter(path, fps=spec.info.fps, width=out_w, height=out_h, **spec.segment_options)
+            else:
+                writer = ImageSequenceWriter(path, width=out_w, height=out_h)
+            with writer:
+                writer.write(pictures)
+
+
+def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SILENT, bar=None) -> dict:
+    """Render the given chunks in ascending order from one sequential decode (see :func:`_windows`).
+
+    Returns:
+        ``{"frames": frames rendered, "seconds": {stage: seconds}}``.
+    """
+    result = load_result(spec)
+    rig = camera_rig(spec, result)
+    chunks = sorted(chunks)
+    local = Progress(enabled=False)
+    rendered = 0
+    begin = time.perf_counter()
+    windows = _windows(spec, result, chunks)
+    while True:
+        with local.timer("decode"):
+            item = next(windows, None)
+        if item is None:
+            break
+        chunk, window_start, frames = item
+        render_chunk(spec, result, chunk, window_start, frames, rig, local)
+        start, stop = spec.chunk_span(chunk, result.frames)
+        rendered += stop - start
+        if bar is not None:
+            bar.update(stop - start)
+    for name, value in local.seconds.items():
+        progress.seconds[name] = progress.seconds.get(name, 0.0) + value
+    seconds = dict(local.seconds)
+    seconds["render"] = time.perf_counter() - begin
+    return {"frames": rendered, "seconds": seconds}
