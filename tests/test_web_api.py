@@ -290,12 +290,22 @@ def test_job_progress_fraction_and_eta() -> None:
     progress("some inner step", 3, 4)  # label only
     snap = progress.snapshot()
     assert snap["stage"] == "some inner step" and snap["percent"] == pytest.approx(17.5)
+    progress("depth", 10, 10)
+    progress("stabilize depth", 0, 10)
+    assert progress.snapshot()["percent"] == pytest.approx(30.0)
     progress("stereo", 4, 8)
     snap = progress.snapshot()
     assert snap["percent"] == pytest.approx(100 * (0.05 + 0.25 + 0.15 + 0.55 / 2))
     assert snap["eta_s"] is not None and snap["eta_s"] >= 0
     progress.finish()
     assert progress.snapshot()["percent"] == 100.0 and progress.snapshot()["eta_s"] == 0.0
+    # A streamed conversion: "depth pass" then "stereo" cover the whole bar.
+    streamed = JobProgress()
+    streamed.start()
+    streamed("depth pass", 8, 8)
+    assert streamed.snapshot()["percent"] == pytest.approx(45.0)
+    streamed("stereo", 8, 8)
+    assert streamed.snapshot()["percent"] == pytest.approx(100.0)
 
 
 def test_progress_callback_sees_every_stage_update() -> None:

@@ -25,11 +25,14 @@ from s2vg.errors import OptionError, S2VGError
 
 log = logging.getLogger("s2vg.web")
 
-#: Share of a conversion's time that each convert stage takes, for the job's overall
-#: fraction (measured on small CPU runs with the heuristic depth and classical fill;
-#: only the order matters for correctness, the weights only for how smooth the bar moves).
-STAGE_WEIGHTS: dict[str, float] = {"decode": 0.05, "depth": 0.25, "stabilize depth": 0.15, "stereo": 0.55}
-STAGE_ORDER: tuple[str, ...] = tuple(STAGE_WEIGHTS)
+#: Share of a conversion's time that each stage of :func:`s2vg.convert.convert` takes, for
+#: the job's overall fraction (rough CPU shares with the heuristic depth and classical
+#: fill; they only set how evenly the bar moves, 100 % is reached when the job ends).
+#: Streamed conversions report "depth pass" then "stereo"; in-memory ones "decode",
+#: "depth", "stabilize depth", "stereo". Either sequence sums to 1.
+STAGE_WEIGHTS: dict[str, float] = {
+    "decode": 0.05, "depth": 0.25, "stabilize depth": 0.15, "depth pass": 0.45, "stereo": 0.55,
+}
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,9 @@ class JobOptions:
 class JobProgress:
     """Live progress of one job, fed by ``Progress(on_update=...)`` from the worker thread.
 
-    The job's fraction counts the stages of :data:`STAGE_ORDER` as done once a later one
-    starts, plus the running stage's ``count / total`` times its weight. Stages not in
-    the order (inner steps) change the label, not the fraction.
+    The job's fraction is the weights (:data:`STAGE_WEIGHTS`) of the stages already left
+    plus the running stage's ``count / total`` times its weight; it never goes back.
+    Stages without a weight (inner steps) change the label, not the fraction.
     """
 
     def __init__(self) -> None:
@@ -121,22 +124,24 @@ class JobProgress:
         self.total: int | None = None
         self.fraction = 0.0
         self.started: float | None = None
-        self._stage_started = 0.0
+        self._done = 0.0  # weights of the stages already left
+        self._weighted: str | None = None  # the weighted stage running now
 
     def start(self) -> None:
         with self._lock:
             self.started = time.monotonic()
 
     def __call__(self, stage: str, count: int, total: int | None) -> None:
-        now = time.monotonic()
         with self._lock:
-            if stage != self.stage or count == 0:
-                self._stage_started = now
             self.stage, self.count, self.total = stage, count, total
-            if stage in STAGE_WEIGHTS:
-                done = sum(STAGE_WEIGHTS[s] for s in STAGE_ORDER[: STAGE_ORDER.index(stage)])
-                part = min(1.0, count / total) if total else 0.0
-                self.fraction = max(self.fraction, min(1.0, done + STAGE_WEIGHTS[stage] * part))
+            if stage not in STAGE_WEIGHTS:
+                return
+            if stage != self._weighted:
+                if self._weighted is not None:
+                    self._done += STAGE_WEIGHTS[self._weighted]
+                self._weighted = stage
+            part = min(1.0, count / total) if total else 0.0
+            self.fraction = max(self.fraction, min(1.0, self._done + STAGE_WEIGHTS[stage] * part))
 
     def finish(self) -> None:
         with self._lock:
