@@ -237,12 +237,12 @@ def run_eval(
                     scores = score_filled(case, filled)
                     bar.update(1)
                 results[label] = {**scores, "seconds": seconds}
-                if case is first:
-                    fills[label] = filled.colors[case.scored_views[0], case.matrix.frames // 2].cpu().numpy()
+                # Every rig of a case ends at the same target camera, so all fills share one crop.
+                fills[label] = filled.colors[case.scored_views[-1], case.matrix.frames // 2].cpu().numpy()
         assert first is not None
         cases_out.append({"name": first.name, "source": source, "details": details, "results": results})
         if config.figure:
-            view, mid = first.scored_views[0], first.matrix.frames // 2
+            view, mid = first.scored_views[-1], first.matrix.frames // 2
             holes = ~first.matrix.known[view, mid].cpu().numpy()
             figure_rows.append(
                 report.crop_row(first.name, first.matrix.colors[view, mid].cpu().numpy(), holes, fills, first.truth[view, mid], CROP_SIZE)
