@@ -20,7 +20,7 @@ from s2vg.metrics import lr_consistency
 from s2vg.metrics.eval import parse_method, run_eval
 from s2vg.metrics.pairs import load_disparity, run_pair_eval, score_pair
 from s2vg.metrics.scenes import make_scene, render_scene
-from s2vg.metrics.score import score_filled
+from s2vg.metrics.score import no_reference_scores, score_filled
 
 H, W, T = 48, 80, 4
 
@@ -60,6 +60,17 @@ def test_scene_case_and_a_fill_copied_from_the_truth_scores_perfectly():
     black[~case.matrix.known] = 0
     worse = score_filled(case, black.numpy())
     assert worse["psnr_holes"] < 15 and worse["flicker_holes"] > 0
+
+
+def test_no_reference_scores_of_a_perfect_fill():
+    """A truth fill of a scene: the output's own flow explains its motion, and the pair is
+    left-right consistent wherever the warp is exact (nearest sampling)."""
+    case = scene_case(make_scene("crossing", height=H, width=W), frames=T, views=2, divergence_pct=8.0, cleanup=False)
+    perfect = no_reference_scores(case, _truth_fill(case))
+    assert perfect["lr_mae"] < 1e-3  # only where an occluder hidden in the source is missing
+    black = case.matrix.colors.clone()
+    black[~case.matrix.known] = 0
+    assert no_reference_scores(case, black.numpy())["flicker_self"] > perfect["flicker_self"]
 
 
 def test_round_trip_holes_are_the_disocclusions_from_the_virtual_source():
@@ -204,6 +215,7 @@ def test_run_eval_writes_tables_and_figure(tmp_path, monkeypatch):
         frames=T,
         methods=("black", "nearest-background", "classical", "classical:smooth_sigma=0", "svg"),
         clips=(f"{clip}={tmp_path / 'inv.npy'}", str(tmp_path / "missing.mp4")),
+        no_reference=True,
     )
     summary = run_eval(config, tmp_path / "report")
     assert summary["methods"] == ["black", "nearest-background", "classical", "classical:smooth_sigma=0"]
@@ -216,6 +228,7 @@ def test_run_eval_writes_tables_and_figure(tmp_path, monkeypatch):
     assert data["cases"][0]["results"]["black"]["psnr_holes"] < data["cases"][0]["results"]["classical"]["psnr_holes"]
     md = Path(summary["outputs"]["markdown"]).read_text()
     assert md.count("### ") == 3 and "| classical |" in md and summary["table"] in md
+    assert "self-flow flicker" in md and "flicker_self" in data["cases"][2]["results"]["classical"]
     figure = cv2.imread(summary["outputs"]["figure"])
     assert figure is not None and figure.shape[0] > 3 * (min(H, W) + 38)  # one crop row per case + charts
 

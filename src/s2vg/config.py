@@ -508,6 +508,8 @@ class EvalConfig:
             ``"heuristic"`` (no weights needed).
         clip_max_width: wider clips are downscaled to this width for speed; defaults to 576.
         figure: write the PNG figure of example crops and bar charts; defaults to True.
+        no_reference: also compute the measures that need no truth (flicker with flow
+            estimated on the output, left-right consistency) for every fill; defaults to False.
     """
 
     scenes: tuple[str, ...] = SCENE_KINDS
@@ -522,6 +524,7 @@ class EvalConfig:
     clip_depth: str = "heuristic"
     clip_max_width: int = 576
     figure: bool = True
+    no_reference: bool = False
 
     def __post_init__(self) -> None:
         for kind in self.scenes:
@@ -576,6 +579,234 @@ class DemoConfig:
             raise OptionError(f"demo frames must be an integer >= 1; got {self.frames!r}")
         if not math.isfinite(self.divergence) or not 0 < self.divergence <= 20:
             raise OptionError(f"demo divergence must be a percent of the width in (0, 20]; got {self.divergence!r}")
+
+
+Executor = Literal["local", "ray"]
+EXECUTORS: tuple[str, ...] = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """How a conversion job runs (:mod:`s2vg.jobs`, :mod:`s2vg.executors`); none of it changes the output.
+
+    Args:
+        resume: continue an interrupted job from its state folder next to the output
+            (``.<output name>.s2vg-job``); a state folder made for another input or other
+            options is refused. Without it a leftover state folder is discarded; defaults
+            to False.
+        keep_state: keep the state folder (depth chunks, segments, manifest) after the
+            output is complete; defaults to False (it is removed).
+        executor: ``"local"`` (this process) or ``"ray"`` (Ray tasks); defaults to ``"local"``.
+        ray_address: address of the Ray cluster; defaults to None (``RAY_ADDRESS``, else a
+            local Ray instance).
+        ray_gpus: GPUs each task that runs a learned model requests from Ray; defaults to
+            None (1 when the cluster has GPUs, else 0).
+    """
+
+    resume: bool = False
+    keep_state: bool = False
+    executor: Executor = "local"
+    ray_address: str | None = None
+    ray_gpus: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_choice("executor", self.executor, EXECUTORS)
+        if self.ray_gpus is not None and (not math.isfinite(self.ray_gpus) or self.ray_gpus < 0):
+            raise OptionError(f"ray GPUs per task must be a number >= 0; got {self.ray_gpus!r}")
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    """How ``s2vg convert`` treats several inputs (:mod:`s2vg.batch`).
+
+    Args:
+        recursive: look for videos in the subfolders of input folders too (outputs keep
+            the relative folder); defaults to False.
+        overwrite: convert again when the outputs exist; defaults to False (skipped).
+        keep_going: go on with the other inputs when one fails; defaults to False (stop
+            at the first failure).
+    """
+
+    recursive: bool = False
+    overwrite: bool = False
+    keep_going: bool = False
+
+
+DeformationKind = Literal["hexplane", "frequency", "none"]
+DEFORMATION_KINDS: tuple[str, ...] = ("hexplane", "frequency", "none")
+SPATIAL_PATHS: tuple[str, ...] = ("stereo", "dolly", "orbit")
+
+
+@dataclass(frozen=True)
+class SpatialFitConfig:
+    """Fitting dynamic 3D Gaussians to a frame matrix (:mod:`s2vg.spatial.fit`).
+
+    Args:
+        iterations: optimisation steps, one (view, frame) image each; defaults to 1000.
+        seed: seed of the image order, the deformation's initial values and splits; the
+            same seed gives the same scene; defaults to 0.
+        sh_degree: spherical-harmonics degree of the colours, 0 or 1; defaults to 0.
+        init_stride: lift every n-th pixel of every view and frame to a point; defaults to 2.
+        voxel_px: size of the de-duplication voxel in source-image pixels (it grows when
+            more than ``init_gaussians`` voxels remain); defaults to 2.0.
+        init_gaussians: most Gaussians the point cloud gives; defaults to 60000.
+        max_gaussians: most Gaussians densification may reach; defaults to 100000.
+        init_opacity: opacity of the initial Gaussians; defaults to 0.8.
+        deformation: ``"hexplane"`` (factorised grid + small MLP), ``"frequency"``
+            (positional encoding + MLP) or ``"none"``; defaults to ``"hexplane"``.
+        warmup: fraction of the iterations fitted without deformation; defaults to 0.3.
+        ssim_weight: weight of D-SSIM against L1 in the loss; defaults to 0.2.
+        filled_weight: weight of formerly unknown (filled) pixels in the loss, in [0, 1];
+            defaults to 0.25.
+        densify_every: iterations between densification steps; defaults to 100.
+        densify_start, densify_stop: fractions of the iterations between which
+            densification and pruning run; default to 0.1 and 0.6.
+        grad_threshold: mean screen-space (NDC) gradient of a Gaussian's mean above which
+            it is cloned or split; defaults to 0.0002 (3DGS).
+        split_px: Gaussians larger than this many pixels (largest standard deviation at
+            their depth) are split, smaller ones cloned; defaults to 2.0.
+        prune_opacity: Gaussians below this opacity are removed; defaults to 0.005.
+        lr_means: step of the means as a fraction of the median depth, decayed 100x over
+            the fit; defaults to 1.6e-4 (about 0.1 px at f = 622).
+        lr_scales, lr_quats, lr_opacity, lr_sh, lr_time: Adam steps of the log-scales,
+            quaternions, opacity logits, colours (higher SH bands at 1/20) and temporal
+            visibility; default to 5e-3, 1e-3, 0.05, 2.5e-3 and 0.01.
+        lr_planes, lr_head: Adam steps of the deformation grid and its MLP; default to
+            2e-3 and 5e-4.
+        time_smoothness: weight of the second-difference penalty along time of the
+            deformation grid; defaults to 1e-3.
+        tile_size: tile edge of the CPU rasteriser in pixels; defaults to 4 (fastest
+            measured for Gaussians of a few pixels).
+        device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``; defaults to ``"auto"``.
+        backend: rasteriser, ``"auto"`` (gsplat on CUDA when installed), ``"torch"`` or
+            ``"gsplat"``; defaults to ``"auto"``.
+    """
+
+    iterations: int = 1000
+    seed: int = 0
+    sh_degree: int = 0
+    init_stride: int = 2
+    voxel_px: float = 2.0
+    init_gaussians: int = 60_000
+    max_gaussians: int = 100_000
+    init_opacity: float = 0.8
+    deformation: DeformationKind = "hexplane"
+    warmup: float = 0.3
+    ssim_weight: float = 0.2
+    filled_weight: float = 0.25
+    densify_every: int = 100
+    densify_start: float = 0.1
+    densify_stop: float = 0.6
+    grad_threshold: float = 0.0002
+    split_px: float = 2.0
+    prune_opacity: float = 0.005
+    lr_means: float = 1.6e-4
+    lr_scales: float = 5e-3
+    lr_quats: float = 1e-3
+    lr_opacity: float = 0.05
+    lr_sh: float = 2.5e-3
+    lr_time: float = 0.01
+    lr_planes: float = 2e-3
+    lr_head: float = 5e-4
+    time_smoothness: float = 1e-3
+    tile_size: int = 4
+    device: str = "auto"
+    backend: str = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("iterations", "init_stride", "init_gaussians", "max_gaussians", "densify_every", "tile_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise OptionError(f"{name.replace('_', ' ')} must be an integer >= 1; got {value!r}")
+        if not isinstance(self.seed, int):
+            raise OptionError(f"seed must be an integer; got {self.seed!r}")
+        if self.sh_degree not in (0, 1):
+            raise OptionError(f"SH degree must be 0 or 1; got {self.sh_degree!r}")
+        _check_choice("deformation", self.deformation, DEFORMATION_KINDS)
+        _check_choice("device", self.device, ("auto", "cpu", "cuda"))
+        _check_choice("rasteriser backend", self.backend, ("auto", "torch", "gsplat"))
+        for name in ("warmup", "ssim_weight", "filled_weight", "densify_start", "densify_stop"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+                raise OptionError(f"{name.replace('_', ' ')} must be in [0, 1]; got {value!r}")
+        if not 0 < self.init_opacity < 1:
+            raise OptionError(f"init opacity must be in (0, 1); got {self.init_opacity!r}")
+        for name in ("voxel_px", "grad_threshold", "split_px", "prune_opacity", "lr_means", "lr_scales", "lr_quats",
+                     "lr_opacity", "lr_sh", "lr_time", "lr_planes", "lr_head"):
+            _check_positive(name.replace("_", " "), getattr(self, name))
+        if not math.isfinite(self.time_smoothness) or self.time_smoothness < 0:
+            raise OptionError(f"time smoothness must be >= 0; got {self.time_smoothness!r}")
+
+
+@dataclass(frozen=True)
+class CameraPathConfig:
+    """The cameras a spatial video is rendered from (:mod:`s2vg.spatial.paths`).
+
+    Args:
+        path: ``"stereo"`` (a fixed stereo pair centred on the rig), ``"dolly"`` (a
+            horizontal move across the rig's range), ``"orbit"`` (a loop inside the rig's
+            range looking at the scene's median depth) or the path of a JSON/CSV file with
+            a position and a look-at point per frame; defaults to ``"stereo"``.
+        stereo: render ``dolly``, ``orbit`` and file paths as stereo pairs around the path
+            (``stereo`` always is one); defaults to False.
+        divergence: eye separation as the disparity of the nearest content, in percent of
+            the width; defaults to 2.5.
+        baseline: eye separation in metres; overrides ``divergence``; defaults to None.
+        convergence: which depth sits at the screen plane, 0 (farthest) to 1 (nearest);
+            defaults to None (parallel eyes, infinity at the screen).
+        look_at_depth: depth in metres the orbit looks at; defaults to None (the scene's
+            median depth).
+    """
+
+    path: str = "stereo"
+    stereo: bool = False
+    divergence: float = 2.5
+    baseline: float | None = None
+    convergence: float | None = None
+    look_at_depth: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, str) or not self.path:
+            raise OptionError(f"path must be stereo, dolly, orbit or a JSON/CSV file; got {self.path!r}")
+        if not math.isfinite(self.divergence) or not 0 < self.divergence <= 20:
+            raise OptionError(f"divergence must be a percent of the width in (0, 20]; got {self.divergence!r}")
+        _check_positive("baseline", self.baseline, allow_none=True)
+        _check_positive("look-at depth", self.look_at_depth, allow_none=True)
+        if self.convergence is not None and not 0.0 <= self.convergence <= 1.0:
+            raise OptionError(f"convergence must be in [0, 1] (0 = farthest at the screen, 1 = nearest); got {self.convergence!r}")
+
+
+@dataclass(frozen=True)
+class SpatialConfig:
+    """How ``s2vg spatial`` prepares the frame matrix of a video before fitting.
+
+    Args:
+        mode: rig of the frame matrix; defaults to ``"circle"`` (views around the source
+            in x and y, so the fit sees vertical parallax too).
+        views: views V of the matrix, source included, >= 2; defaults to 8.
+        inpainter: inpainter name, or ``auto`` (``svg`` with CUDA and weights, else
+            ``classical``); defaults to ``"auto"``.
+        max_width: frames wider than this are scaled down to it before depth and fitting
+            (the CPU fit's cost grows with the pixel count); None keeps the size; defaults to 448.
+        max_frames: fit only the first N frames; defaults to None (all).
+    """
+
+    mode: RigMode = "circle"
+    views: int = 8
+    inpainter: str = "auto"
+    max_width: int | None = 448
+    max_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_choice("rig mode", self.mode, RIG_MODES)
+        if not isinstance(self.views, int) or self.views < 2:
+            raise OptionError(f"views must be an integer >= 2 (the source and at least one new view); got {self.views!r}")
+        if self.mode == "circle" and self.views % 2:
+            raise OptionError(f"the circle rig needs an even number of views; got {self.views}")
+        if self.max_width is not None and (not isinstance(self.max_width, int) or self.max_width < 16):
+            raise OptionError(f"max width must be an integer >= 16 pixels; got {self.max_width!r}")
+        if self.max_frames is not None and (not isinstance(self.max_frames, int) or self.max_frames < 1):
+            raise OptionError(f"max frames must be an integer >= 1; got {self.max_frames!r}")
 
 
 @dataclass(frozen=True)
@@ -720,54 +951,3 @@ class SuperResolutionConfig:
             raise OptionError(f"upscaler guidance must be >= 1; got {self.guidance!r}")
         if self.dtype is not None:
             _check_choice("dtype", self.dtype, ("float16", "bfloat16", "float32"))
-
-
-Executor = Literal["local", "ray"]
-EXECUTORS: tuple[str, ...] = ("local", "ray")
-
-
-@dataclass(frozen=True)
-class JobConfig:
-    """How a conversion job runs (:mod:`s2vg.jobs`, :mod:`s2vg.executors`); none of it changes the output.
-
-    Args:
-        resume: continue an interrupted job from its state folder next to the output
-            (``.<output name>.s2vg-job``); a state folder made for another input or other
-            options is refused. Without it a leftover state folder is discarded; defaults
-            to False.
-        keep_state: keep the state folder (depth chunks, segments, manifest) after the
-            output is complete; defaults to False (it is removed).
-        executor: ``"local"`` (this process) or ``"ray"`` (Ray tasks); defaults to ``"local"``.
-        ray_address: address of the Ray cluster; defaults to None (``RAY_ADDRESS``, else a
-            local Ray instance).
-        ray_gpus: GPUs each task that runs a learned model requests from Ray; defaults to
-            None (1 when the cluster has GPUs, else 0).
-    """
-
-    resume: bool = False
-    keep_state: bool = False
-    executor: Executor = "local"
-    ray_address: str | None = None
-    ray_gpus: float | None = None
-
-    def __post_init__(self) -> None:
-        _check_choice("executor", self.executor, EXECUTORS)
-        if self.ray_gpus is not None and (not math.isfinite(self.ray_gpus) or self.ray_gpus < 0):
-            raise OptionError(f"ray GPUs per task must be a number >= 0; got {self.ray_gpus!r}")
-
-
-@dataclass(frozen=True)
-class BatchConfig:
-    """How ``s2vg convert`` treats several inputs (:mod:`s2vg.batch`).
-
-    Args:
-        recursive: look for videos in the subfolders of input folders too (outputs keep
-            the relative folder); defaults to False.
-        overwrite: convert again when the outputs exist; defaults to False (skipped).
-        keep_going: go on with the other inputs when one fails; defaults to False (stop
-            at the first failure).
-    """
-
-    recursive: bool = False
-    overwrite: bool = False
-    keep_going: bool = False

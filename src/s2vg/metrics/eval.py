@@ -25,7 +25,7 @@ from s2vg.errors import InputError, MissingWeightsError, OptionError, OutputErro
 from s2vg.metrics import report
 from s2vg.metrics.cases import EvalCase, round_trip_case, scene_case
 from s2vg.metrics.scenes import make_scene
-from s2vg.metrics.score import score_filled
+from s2vg.metrics.score import no_reference_scores, score_filled
 from s2vg.progress import Progress
 
 #: Methods that the classical inpainter is compared against in the margins.
@@ -149,8 +149,9 @@ def _summarise(cases: list[dict[str, Any]], source: set[str], labels: list[str])
         if not picked:
             continue
         row: dict[str, Any] = {"method": label, "cases": len(picked)}
-        for key, *_ in report.TABLE_COLUMNS:
-            row[key] = _mean([p.get(key, math.nan) for p in picked])
+        for key, *_ in report.TABLE_COLUMNS + report.NO_REFERENCE_COLUMNS:
+            if any(key in p for p in picked):
+                row[key] = _mean([p.get(key, math.nan) for p in picked])
         rows.append(row)
     return rows
 
@@ -235,6 +236,8 @@ def run_eval(
                     filled = inpainter(case.matrix)
                     seconds = time.perf_counter() - t0
                     scores = score_filled(case, filled)
+                    if config.no_reference:
+                        scores |= no_reference_scores(case, filled)
                     bar.update(1)
                 results[label] = {**scores, "seconds": seconds}
                 # Every rig of a case ends at the same target camera, so all fills share one crop.

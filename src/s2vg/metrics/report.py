@@ -29,6 +29,11 @@ TABLE_COLUMNS: tuple[tuple[str, str, float, str], ...] = (
     ("ssim_all", "SSIM all", 1.0, "{:.4f}"),
     ("seconds", "fill (s)", 1.0, "{:.2f}"),
 )
+#: Extra columns shown when the no-reference measures were computed.
+NO_REFERENCE_COLUMNS: tuple[tuple[str, str, float, str], ...] = (
+    ("flicker_self", "self-flow flicker (8-bit)", 255.0, "{:.2f}"),
+    ("lr_mae", "LR error (8-bit)", 255.0, "{:.2f}"),
+)
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:
@@ -68,11 +73,13 @@ def _fmt(value: Any, scale: float, pattern: str) -> str:
 
 
 def markdown_table(rows: Sequence[dict[str, Any]], first: str = "method", first_header: str = "method") -> str:
-    """A markdown table of ``rows`` (dicts with ``first`` and the :data:`TABLE_COLUMNS` keys)."""
-    header = [first_header] + [h for _, h, _, _ in TABLE_COLUMNS]
+    """A markdown table of ``rows`` (dicts with ``first`` and the :data:`TABLE_COLUMNS` keys,
+    plus the :data:`NO_REFERENCE_COLUMNS` when the rows have them)."""
+    columns = TABLE_COLUMNS + tuple(c for c in NO_REFERENCE_COLUMNS if any(c[0] in r for r in rows))
+    header = [first_header] + [h for _, h, _, _ in columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        cells = [str(row[first])] + [_fmt(row.get(k), s, p) for k, _, s, p in TABLE_COLUMNS]
+        cells = [str(row[first])] + [_fmt(row.get(k), s, p) for k, _, s, p in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from s2vg.geometry.frame_matrix import FrameMatrix
 from s2vg.metrics.cases import EvalCase
-from s2vg.metrics.metrics import as_numpy, flicker_against_truth, psnr, ssim_map
+from s2vg.metrics.metrics import as_numpy, estimate_backward_flow, flicker, flicker_against_truth, lr_consistency, psnr, ssim_map
 
 
 def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, float]:
@@ -51,6 +51,37 @@ def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, 
     scores["flicker_truth"] = flick["truth"]
     scores["flicker_excess"] = flick["excess"]
     return scores
+
+
+def no_reference_scores(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, float]:
+    """Measures that need no truth, for clips without any (and to check them against the truth).
+
+    Returns:
+        ``flicker_self``: flicker of the hole pixels of each scored view, motion-compensated
+        with optical flow estimated on that output itself (forward-backward checked);
+        ``lr_mae``: left-right consistency (mean absolute difference, nearest sampling) of
+        the source view and each scored view through the source's depth.
+    """
+    colors = as_numpy(filled.colors if isinstance(filled, FrameMatrix) else filled)
+    rig = case.matrix.rig
+    src = rig.source_index
+    holes = case.holes
+    source_depth = case.matrix.depth[src].double().cpu().numpy()
+    flick, lr = [], []
+    for i, view in enumerate(case.scored_views):
+        if colors.shape[1] > 1:
+            flow, valid = estimate_backward_flow(colors[view])
+            flick.append(flicker(colors[view], holes[i], flow, valid))
+        shift = float(rig.positions[view, 0] - rig.positions[src, 0])
+        # The view to the right of the source plays the right eye; disparity is f * |b| / z.
+        left, right = (colors[src], colors[view]) if shift > 0 else (colors[view], colors[src])
+        if shift > 0:
+            lr.append(lr_consistency(left, right, rig.focal * shift / source_depth, interpolation="nearest")["mae"])
+    finite = [f for f in flick if not math.isnan(f)]
+    return {
+        "flicker_self": float(np.mean(finite)) if finite else math.nan,
+        "lr_mae": float(np.mean(lr)) if lr else math.nan,
+    }
 
 
 @dataclass(frozen=True)
