@@ -253,7 +253,7 @@ def test_page_and_options(client: TestClient) -> None:
     assert choices["root"] is True and choices["max_upload_mb"] == 0.25
     assert choices["defaults"] == {
         "depth": "auto", "inpainter": "auto", "layout": "sbs", "divergence": 2.5, "convergence": None,
-        "views": None, "max_frames": None,
+        "views": None, "max_frames": None, "evaluate": False,
     }
 
 
@@ -331,3 +331,18 @@ def test_job_options_from_json() -> None:
         JobOptions.from_json({"views": 2.5})
     with pytest.raises(OptionError):
         JobOptions.from_json({"convergence": 2})
+
+
+def test_eval_report_is_an_extra_when_asked(client: TestClient, clip: Path) -> None:
+    pytest.importorskip("s2vg.metrics.eval", reason="s2vg.metrics is not installed")
+    assert client.get("/api/options").json()["features"]["eval_report"] is True
+    source = client.post("/api/upload", params={"name": "clip.mp4"}, content=clip.read_bytes()).json()["id"]
+    plain = wait_for(client, client.post("/api/jobs", json={"source": source, "options": FAST}).json()["id"])
+    assert plain["extras"] == []  # only on request
+    job = client.post("/api/jobs", json={"source": source, "options": {**FAST, "evaluate": True}}).json()
+    job = wait_for(client, job["id"])
+    assert job["status"] == "done" and job["notes"] == []
+    assert [e["name"] for e in job["extras"]] == ["eval.png", "eval.md", "eval.json"]
+    report = client.get(f"/api/jobs/{job['id']}/files/{job['extras'][2]['index']}").json()
+    assert report["methods"] == ["black", "telea", "nearest-background", "classical"]
+    assert report["config"]["clips"][0].endswith("clip.mp4") and report["summary"]["clips"]

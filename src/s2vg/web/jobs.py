@@ -47,6 +47,8 @@ class JobOptions:
         convergence: depth at the screen plane, 0 (far) to 1 (near); None = parallel.
         views: views of the frame matrix; None = the inpainter's default.
         max_frames: convert only the first N frames; None = all.
+        evaluate: also write the ``s2vg eval`` report of the clip (see
+            :func:`s2vg.web.extras.eval_report`); False by default.
     """
 
     depth: str = ConvertConfig.depth
@@ -56,6 +58,7 @@ class JobOptions:
     convergence: float | None = StereoConfig.convergence
     views: int | None = None
     max_frames: int | None = ConvertConfig.max_frames
+    evaluate: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobOptions:
@@ -75,7 +78,12 @@ class JobOptions:
             if value is None or value == "":
                 continue
             try:
-                if key in ("divergence", "convergence"):
+                if key == "evaluate":
+                    if isinstance(value, str):
+                        value = {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}[value.lower()]
+                    elif not isinstance(value, bool):
+                        raise ValueError
+                elif key in ("divergence", "convergence"):
                     value = float(value)
                 elif key in ("views", "max_frames"):
                     if isinstance(value, float) and not value.is_integer():
@@ -83,7 +91,7 @@ class JobOptions:
                     value = int(value)
                 elif not isinstance(value, str):
                     raise ValueError
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, KeyError):
                 raise OptionError(f"option {key} has the wrong type; got {value!r}") from None
             values[key] = value
         options = cls(**values)

@@ -94,14 +94,18 @@ def _layout_choices() -> list[dict[str, Any]]:
     return choices
 
 
-def create_app(config: ServeConfig = ServeConfig(), *, post_steps: Sequence[PostStep] = (), queue: JobQueue | None = None):
+def create_app(
+    config: ServeConfig = ServeConfig(), *, post_steps: Sequence[PostStep] | None = None, queue: JobQueue | None = None
+):
     """The FastAPI application of ``s2vg serve``.
 
     Args:
         config: host, port, root, work folder, upload limit, auth (see :class:`ServeConfig`).
         post_steps: run after each finished conversion in the worker, e.g. an evaluation
             report or a spatial render written into the job's folder (see
-            :data:`s2vg.web.jobs.PostStep`); defaults to none.
+            :data:`s2vg.web.jobs.PostStep`); defaults to None:
+            :func:`s2vg.web.extras.default_post_steps` (the eval report where
+            ``s2vg.metrics`` is installed).
         queue: the job queue; defaults to a new :class:`JobQueue` running conversions.
 
     Returns:
@@ -113,7 +117,11 @@ def create_app(config: ServeConfig = ServeConfig(), *, post_steps: Sequence[Post
     from fastapi.responses import FileResponse, JSONResponse, Response
     from fastapi.staticfiles import StaticFiles
 
+    from s2vg.web.extras import default_post_steps, eval_report
+
     work = WorkDir(config.work_dir, config.root, int(config.max_upload_mb * 2**20))
+    if post_steps is None:
+        post_steps = default_post_steps()
     jobs = queue or JobQueue(post_steps=post_steps, max_queued=config.max_queued)
     sources: dict[str, Source] = {}
     previews: dict[str, Path] = {}
@@ -199,6 +207,7 @@ def create_app(config: ServeConfig = ServeConfig(), *, post_steps: Sequence[Post
             "max_upload_mb": config.max_upload_mb,
             "root": work.root is not None,
             "auth": config.auth is not None,
+            "features": {"eval_report": eval_report in jobs.post_steps},
             "limits": {"divergence": [0, 20], "convergence": [0, 1]},
             "library_defaults": {
                 "layout": OutputConfig.layout,
@@ -319,7 +328,7 @@ def warn_if_exposed(config: ServeConfig) -> None:
         )
 
 
-def serve(config: ServeConfig = ServeConfig(), *, post_steps: Sequence[PostStep] = ()) -> None:
+def serve(config: ServeConfig = ServeConfig(), *, post_steps: Sequence[PostStep] | None = None) -> None:
     """Run the web app until interrupted (Ctrl-C); prints the address and the work folder."""
     _require_web()
     import uvicorn
@@ -337,7 +346,7 @@ class BackgroundServer:
     Port 0 picks a free port; :attr:`url` has the real one once started.
     """
 
-    def __init__(self, config: ServeConfig = ServeConfig(port=0), *, post_steps: Sequence[PostStep] = ()) -> None:
+    def __init__(self, config: ServeConfig = ServeConfig(port=0), *, post_steps: Sequence[PostStep] | None = None) -> None:
         _require_web()
         import uvicorn
 

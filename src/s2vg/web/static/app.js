@@ -57,6 +57,7 @@ function options() {
     convergence: value("convergence"),
     views: value("views"),
     max_frames: value("max-frames"),
+    evaluate: $("evaluate").checked,
   };
 }
 
@@ -206,9 +207,16 @@ function jobRow(job) {
     const link = document.createElement("a");
     link.href = `/api/jobs/${job.id}/files/${file.index}`;
     link.textContent = file.name;
-    link.className = "download";
+    link.className = job.extras.includes(file) ? "extra" : "download";
     link.setAttribute("download", file.name);
     files.push(link);
+  }
+  for (const file of job.extras.filter((f) => f.name.endsWith(".png"))) {
+    const figure = document.createElement("img");
+    figure.src = `/api/jobs/${job.id}/files/${file.index}`;
+    figure.alt = file.name;
+    figure.className = "report";
+    files.push(figure);
   }
   if (job.status === "queued") {
     const cancel = document.createElement("button");
@@ -263,6 +271,7 @@ async function start() {
     $("divergence").value = choices.defaults.divergence;
     $("upload-limit").textContent = `Up to ${choices.max_upload_mb} MiB; the content must be a video or image.`;
     $("picker").hidden = !choices.root;
+    $("evaluate-label").hidden = !choices.features.eval_report;
     document.body.dataset.ready = "1";
   } catch (err) {
     showError(`Cannot load the options: ${err.message}`);
