@@ -310,6 +310,104 @@ def _print_info(summary: dict) -> None:
     print(describe(summary["_info"]))
 
 
+def add_eval(parser: argparse.ArgumentParser) -> None:
+    from s2vg.config import SCENE_KINDS, EvalConfig
+
+    parser.add_argument("-o", "--output", default="s2vg-eval", help="report folder: eval.json, eval.md, eval.png (default %(default)s)")
+    parser.add_argument("--scenes", nargs="+", choices=SCENE_KINDS, default=list(default(EvalConfig, "scenes")), help="rendered scene kinds")
+    parser.add_argument("--height", type=int, default=default(EvalConfig, "height"))
+    parser.add_argument("--width", type=int, default=default(EvalConfig, "width"))
+    parser.add_argument("--frames", type=int, default=default(EvalConfig, "frames"))
+    parser.add_argument("--seed", type=int, default=default(EvalConfig, "seed"))
+    parser.add_argument("--divergence", type=float, default=default(EvalConfig, "divergence"), help="%% of width (default %(default)s)")
+    parser.add_argument("--views", type=int, default=None, help="views per frame matrix (default 2, 8 for svg)")
+    parser.add_argument("--methods", nargs="+", default=list(default(EvalConfig, "methods")),
+                        help="inpainters, each NAME or NAME:key=value,... (default: baselines, classical, svg)")
+    parser.add_argument("--clip", action="append", default=None, metavar="VIDEO[=DEPTH]",
+                        help="a real clip for the round-trip protocol (repeatable); default: the sample clips when present")
+    parser.add_argument("--no-clips", action="store_true", help="rendered scenes only")
+    parser.add_argument("--clip-depth", default=default(EvalConfig, "clip_depth"), help="depth estimator for clips without a depth file")
+    parser.add_argument("--clip-max-width", type=int, default=default(EvalConfig, "clip_max_width"))
+    parser.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
+    parser.add_argument("--no-reference", action="store_true", help="also report measures that need no truth")
+    parser.add_argument("--model", default=None, help="video model folder for the svg inpainter")
+    parser.add_argument("--pair", nargs=2, metavar=("LEFT", "RIGHT"), help="score fills on a rectified stereo pair instead")
+    parser.add_argument("--disparity", default=None, help="the left image's true disparity in px (.pfm, KITTI .png, .npy/.npz)")
+    add_output_flags(parser)
+
+
+def cmd_eval(args: argparse.Namespace) -> dict:
+    from s2vg.config import EvalConfig
+
+    if args.pair:
+        from s2vg.metrics.pairs import PAIR_METHODS, run_pair_eval
+
+        if not args.disparity:
+            raise OptionError("--pair needs --disparity FILE (the left image's disparity in pixels)")
+        methods = args.methods if args.methods != list(default(EvalConfig, "methods")) else PAIR_METHODS
+        return run_pair_eval(args.pair[0], args.pair[1], args.disparity, args.output, methods=methods)
+    if args.disparity:
+        raise OptionError("--disparity belongs to --pair LEFT RIGHT; add --pair or drop --disparity")
+    from s2vg.metrics.eval import run_eval
+
+    config = EvalConfig(
+        scenes=tuple(args.scenes),
+        height=args.height,
+        width=args.width,
+        frames=args.frames,
+        seed=args.seed,
+        divergence=args.divergence,
+        views=args.views,
+        methods=tuple(args.methods),
+        clips=() if args.no_clips else (tuple(args.clip) if args.clip else None),
+        clip_depth=args.clip_depth,
+        clip_max_width=args.clip_max_width,
+        figure=not args.no_figure,
+        no_reference=args.no_reference,
+    )
+    options = {"svg": {"model": args.model}} if args.model else None
+    return run_eval(config, args.output, inpainter_options=options, progress=make_progress(args))
+
+
+def _print_eval(summary: dict) -> None:
+    if "table" in summary:
+        print(summary["table"])
+    print("wrote " + ", ".join(str(p) for p in summary.get("outputs", [])))
+
+
+def add_demo(parser: argparse.ArgumentParser) -> None:
+    from s2vg.config import SCENE_KINDS, DemoConfig
+
+    parser.add_argument("-o", "--output", default="s2vg-demo", help="output folder (default %(default)s)")
+    parser.add_argument("--scene", choices=SCENE_KINDS, default=default(DemoConfig, "scene"))
+    parser.add_argument("--height", type=int, default=default(DemoConfig, "height"))
+    parser.add_argument("--width", type=int, default=default(DemoConfig, "width"))
+    parser.add_argument("--frames", type=int, default=default(DemoConfig, "frames"))
+    parser.add_argument("--seed", type=int, default=default(DemoConfig, "seed"))
+    parser.add_argument("--divergence", type=float, default=default(DemoConfig, "divergence"), help="%% of width")
+    parser.add_argument("--no-estimated", action="store_true", help="convert with the true depth only")
+    add_output_flags(parser)
+
+
+def cmd_demo(args: argparse.Namespace) -> dict:
+    from s2vg.config import DemoConfig
+    from s2vg.metrics.demo import run_demo
+
+    config = DemoConfig(
+        scene=args.scene, height=args.height, width=args.width, frames=args.frames, seed=args.seed,
+        divergence=args.divergence, estimated=not args.no_estimated,
+    )
+    return run_demo(config, args.output, progress=make_progress(args))
+
+
+def _print_demo(summary: dict) -> None:
+    outputs = summary["outputs"]
+    files = outputs.values() if isinstance(outputs, dict) else outputs
+    print(f"rendered the {summary['scene']!r} scene and converted it; wrote " + ", ".join(str(p) for p in files))
+    for label, score in summary.get("scores", {}).items():
+        print(f"  {label}: {score}")
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -332,6 +430,26 @@ COMMANDS: list[Command] = [
             "s2vg convert clip.mp4 -o clip_3d.mp4 --layout half-sbs --divergence 3 --convergence 0.3",
             "s2vg convert clip.mp4 -o red_cyan.mp4 --layout anaglyph --depth depth-anything-v2-base",
             "s2vg convert photo.jpg -o photo_sbs.png",
+        ),
+    ),
+    Command(
+        "demo",
+        "render a scene with known 3D truth, convert it offline, and write the stereo videos and a comparison image",
+        add_demo,
+        cmd_demo,
+        _print_demo,
+        ("s2vg demo", "s2vg demo -o demo/ --scene fence"),
+    ),
+    Command(
+        "eval",
+        "measure inpainters on rendered ground-truth scenes and real clips (PSNR/SSIM in holes, flicker); report",
+        add_eval,
+        cmd_eval,
+        _print_eval,
+        (
+            "s2vg eval -o report/",
+            "s2vg eval --methods classical telea --clip my_clip.mp4 --no-figure",
+            "s2vg eval --pair left.png right.png --disparity disp0.pfm",
         ),
     ),
     Command(
@@ -387,7 +505,15 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """Warnings reach CLI users as one line each, without the source line."""
+    print(f"s2vg: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.showwarning = _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_command", None):

@@ -10,7 +10,6 @@ imports transformers.
 from __future__ import annotations
 
 import importlib
-import logging
 import warnings
 from typing import Callable, Protocol, runtime_checkable
 
@@ -19,7 +18,6 @@ import numpy as np
 from s2vg.errors import OptionError
 from s2vg.progress import SILENT, Progress
 
-logger = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -83,8 +81,7 @@ def resolve_depth_estimator(name: str = "auto", model_path: str | None = None, *
     ``auto`` with ``model_path`` loads Depth Anything from that local folder. ``auto``
     without it takes the first of :data:`AUTO_PREFERENCE` whose weights are in the
     Hugging Face cache (no network is touched to find out); when none is, it falls back to
-    the weight-free ``heuristic`` estimator and warns (``warnings.warn`` and the
-    ``s2vg.depth.registry`` logger), naming the better option and how to get it.
+    the weight-free ``heuristic`` estimator and warns (``warnings.warn``), naming the better option and how to get it.
 
     Args:
         name: ``"auto"`` or a registered name (see :func:`available_depth_estimators`).
@@ -114,7 +111,6 @@ def resolve_depth_estimator(name: str = "auto", model_path: str | None = None, *
             f"(rough depth from motion and image position); for much better depth {how}"
         )
         warnings.warn(message, stacklevel=2)
-        logger.warning(message)
         name = FALLBACK_ESTIMATOR
     if name == FALLBACK_ESTIMATOR:
         if model_path is not None:
