@@ -74,23 +74,27 @@ class SphericalMetadata:
 VR180 = SphericalMetadata()
 
 
-def _box(kind: bytes, payload: bytes) -> bytes:
+def box(kind: bytes, payload: bytes) -> bytes:
+    """A serialised box: 32-bit size, four-character kind, payload."""
     return struct.pack(">I4s", 8 + len(payload), kind) + payload
 
 
-def _full_box(kind: bytes, payload: bytes) -> bytes:
-    return _box(kind, b"\0\0\0\0" + payload)  # version 0, flags 0
+def full_box(kind: bytes, payload: bytes) -> bytes:
+    """A serialised FullBox of version 0 and flags 0."""
+    return box(kind, b"\0\0\0\0" + payload)
+
+
 
 
 def spherical_boxes(meta: SphericalMetadata) -> bytes:
     """The ``st3d`` and ``sv3d`` boxes, serialised, for appending to a sample entry."""
     fixed_angle = [round(a * 65536) for a in (meta.yaw, meta.pitch, meta.roll)]
     bounds = [min(_FIXED_32 - 1, round(b * _FIXED_32)) for b in meta.bounds]
-    st3d = _full_box(b"st3d", struct.pack(">B", STEREO_MODES[meta.stereo_mode]))
-    svhd = _full_box(b"svhd", meta.source.encode() + b"\0")
-    prhd = _full_box(b"prhd", struct.pack(">3i", *fixed_angle))
-    equi = _full_box(b"equi", struct.pack(">4I", *bounds))
-    return st3d + _box(b"sv3d", svhd + _box(b"proj", prhd + equi))
+    st3d = full_box(b"st3d", struct.pack(">B", STEREO_MODES[meta.stereo_mode]))
+    svhd = full_box(b"svhd", meta.source.encode() + b"\0")
+    prhd = full_box(b"prhd", struct.pack(">3i", *fixed_angle))
+    equi = full_box(b"equi", struct.pack(">4I", *bounds))
+    return st3d + box(b"sv3d", svhd + box(b"proj", prhd + equi))
 
 
 @dataclass
@@ -201,8 +205,9 @@ def _shift_chunk_offsets(moov: bytearray, delta: int) -> None:
                             struct.pack_into(fmt, moov, at, offset + delta)
 
 
-def _with_boxes(moov: bytes, extra: bytes) -> bytearray:
-    """``moov`` with ``extra`` appended to each video sample entry (replacing old st3d/sv3d)."""
+def _with_boxes(moov: bytes, extra: bytes, replace: frozenset[bytes]) -> bytearray:
+    """``moov`` with ``extra`` appended to each video sample entry, after removing its
+    children of the kinds in ``replace``."""
     count = len(_video_sample_entries(moov))
     if not count:
         raise InputError("the MP4 file has no video track to tag")
@@ -212,7 +217,7 @@ def _with_boxes(moov: bytes, extra: bytes) -> bytearray:
     for k in reversed(range(count)):
         ancestors, entry = _video_sample_entries(buf)[k]
         first_child = entry.body + _VISUAL_ENTRY_FIELDS
-        kept = [c for c in _children(buf, first_child, entry.end) if c.kind not in (b"st3d", b"sv3d")]
+        kept = [c for c in _children(buf, first_child, entry.end) if c.kind not in replace]
         body = b"".join(bytes(buf[c.start : c.end]) for c in kept) + extra
         new_entry_size = (first_child - entry.start) + len(body)
         delta = new_entry_size - entry.size
@@ -233,6 +238,18 @@ def add_spherical_metadata(path: str | Path, meta: SphericalMetadata = VR180) ->
         InputError: the file is not an MP4/MOV with a video track.
         OutputError: it cannot be rewritten.
     """
+    add_sample_entry_boxes(path, spherical_boxes(meta), frozenset({b"st3d", b"sv3d"}))
+
+
+def add_sample_entry_boxes(path: str | Path, boxes: bytes, replace: frozenset[bytes]) -> None:
+    """Append serialised ``boxes`` to every video sample entry of an MP4/MOV file, after
+    removing the entry's children whose kinds are in ``replace`` (so that adding twice
+    replaces). Sizes and chunk offsets are fixed; the file is rewritten atomically.
+
+    Raises:
+        InputError: the file is not an MP4/MOV with a video track.
+        OutputError: it cannot be rewritten.
+    """
     path = Path(path)
     top = _top_level(path)
     moovs = [b for b in top if b.kind == b"moov"]
@@ -244,7 +261,7 @@ def add_spherical_metadata(path: str | Path, meta: SphericalMetadata = VR180) ->
         moov = f.read(moov_box.size)
     if moov_box.header != 8:
         raise InputError(f"{path.name}: a moov box with a 64-bit size is not supported")
-    new_moov = _with_boxes(moov, spherical_boxes(meta))
+    new_moov = _with_boxes(moov, boxes, replace)
     delta = len(new_moov) - len(moov)
     media_after = any(b.kind == b"mdat" and b.start > moov_box.start for b in top)
     if media_after and delta:
@@ -261,7 +278,7 @@ def add_spherical_metadata(path: str | Path, meta: SphericalMetadata = VR180) ->
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"{path.name}: cannot add spherical metadata ({exc.strerror or exc})") from None
+        raise OutputError(f"{path.name}: cannot add metadata boxes ({exc.strerror or exc})") from None
 
 
 class _Limited:
@@ -277,6 +294,32 @@ class _Limited:
         data = self.f.read(size)
         self.left -= len(data)
         return data
+
+
+def sample_entry_children(path: str | Path) -> list[tuple[bytes, bytes, bytes]]:
+    """``(sample entry kind, child kind, child payload)`` of every child box of every
+    video sample entry (``hvcC``, ``lhvC``, ``st3d`` ...), in file order.
+
+    Raises:
+        InputError: not an MP4/MOV file, or a malformed box.
+    """
+    path = Path(path)
+    moovs = [b for b in _top_level(path) if b.kind == b"moov"]
+    if not moovs:
+        raise InputError(f"{path.name}: no moov box; not an MP4/MOV file")
+    with path.open("rb") as f:
+        f.seek(moovs[0].start)
+        moov = f.read(moovs[0].size)
+    found = []
+    for _, entry in _video_sample_entries(moov):
+        for child in _children(moov, entry.body + _VISUAL_ENTRY_FIELDS, entry.end):
+            found.append((entry.kind, child.kind, bytes(moov[child.body : child.end])))
+    return found
+
+
+def parse_boxes(payload: bytes) -> list[tuple[bytes, bytes]]:
+    """``(kind, payload)`` of the boxes serialised one after another in ``payload``."""
+    return [(b.kind, bytes(payload[b.body : b.end])) for b in _children(payload, 0, len(payload))]
 
 
 def read_spherical_metadata(path: str | Path) -> SphericalMetadata | None:
