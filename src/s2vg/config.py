@@ -885,6 +885,10 @@ class SuperResolutionConfig:
             known region); defaults to ``"classical"``.
         temporal: use the temporal condition; defaults to True.
         cross_view: use the cross-view condition for the right eye; defaults to True.
+        cross_view_weight: share of the cross-view condition in the right eye's pixels that
+            both eyes see (the rest is the right eye's own upscale: two observations of one
+            surface, averaged); the fused value goes back into the left eye, so both eyes
+            hold the same values there. 1 copies the left eye; defaults to 0.5.
         interpolation: ``"lanczos"`` (OpenCV Lanczos-4) or ``"cubic"``; defaults to ``"lanczos"``.
         sharpen: unsharp-mask amount on the interpolated frame (0 = off); defaults to 0.3.
         back_projection: iterations pulling each conditioned frame back to its own
@@ -915,6 +919,7 @@ class SuperResolutionConfig:
     method: str = "classical"
     temporal: bool = True
     cross_view: bool = True
+    cross_view_weight: float = 0.5
     interpolation: str = "lanczos"
     sharpen: float = 0.3
     back_projection: int = 1
@@ -945,6 +950,8 @@ class SuperResolutionConfig:
             raise OptionError(f"upscaler steps must be an integer >= 1; got {self.steps!r}")
         if not math.isfinite(self.sharpen) or self.sharpen < 0:
             raise OptionError(f"sharpen must be >= 0; got {self.sharpen!r}")
+        if not math.isfinite(self.cross_view_weight) or not 0 < self.cross_view_weight <= 1:
+            raise OptionError(f"cross-view weight must be in (0, 1]; got {self.cross_view_weight!r}")
         for name in ("flow_consistency", "colour_tolerance", "disparity_tolerance", "max_disparity"):
             _check_positive(name.replace("_", " "), getattr(self, name))
         if not math.isfinite(self.guidance) or self.guidance < 1:
