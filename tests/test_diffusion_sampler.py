@@ -40,7 +40,10 @@ class OracleDenoiser:
     answered with an offset that the guidance formula removes only when the halves are
     paired and weighted correctly.
 
-    ``rule``: ``"frame"`` answers each frame with its own nearest candidate. ``"row"``
+    ``rule``: ``"frame"`` answers each frame with its own nearest candidate; ``"gated"``
+    does the same but answers unsure frames with the uninformed x0 = 0 rather than a guess
+    (needed where a latent frame is mostly unknown, so that a wrong early guess cannot
+    outweigh the known cells and lock in). ``"row"``
     (for matrices with V != T) answers every frame of a V-frame video with the candidate
     that the best-matching frame of that video recognises: a model that only knows what
     one moment looks like and copies it across the views.
@@ -69,9 +72,10 @@ class OracleDenoiser:
     @candidates.setter
     def candidates(self, value: torch.Tensor | None) -> None:
         self._candidates = value
-        if value is not None and len(value) > 1:  # mean squared distance between candidates
-            flat = value.flatten(1)
-            self._spread = float(torch.cdist(flat, flat).pow(2).sum() / (len(flat) * (len(flat) - 1) * flat.shape[1]))
+        if value is not None and len(value) > 1:  # mean squared distance to the nearest other candidate
+            flat = value.flatten(1).double()
+            dist = torch.cdist(flat, flat).pow(2) / flat.shape[1]
+            self._gap = dist.fill_diagonal_(float("inf")).min(dim=1).values.float()
 
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
         b, f, h, w, _ = frames.shape
@@ -88,12 +92,13 @@ class OracleDenoiser:
 
     def _nearest(self, frames: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per frame: the nearest candidate and its confidence (the distance margin to the
-        runner-up over the margin a true noisy sample of a candidate has; ~1 for a noisy
-        candidate, ~0 for a frame that shows none of them)."""
+        runner-up over the least margin a true noisy sample of that candidate has, its
+        distance to the nearest other candidate; >= ~1 for a noisy candidate, ~0 for a frame
+        that shows none of them)."""
         a, _ = self.adapter.signal_and_noise(t)
         dist = ((frames[:, None] - a * self.candidates[None]) ** 2).flatten(2).mean(-1)  # (n, N)
         two = dist.topk(2, dim=1, largest=False)
-        confidence = (two.values[:, 1] - two.values[:, 0]) / (a * a * self._spread)
+        confidence = (two.values[:, 1] - two.values[:, 0]) / (a * a * self._gap[two.indices[:, 0]])
         return confidence, two.indices[:, 0]
 
     def predict(self, latents: torch.Tensor, timestep: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
@@ -110,6 +115,8 @@ class OracleDenoiser:
                 best = confidence.argmax(dim=1, keepdim=True)
                 index = index.gather(1, best).expand(b, f).reshape(-1)
                 confidence = confidence.gather(1, best).expand(b, f).reshape(-1)
+            commit = confidence > 0.5
+        elif self.rule == "gated":
             commit = confidence > 0.5
         x0 = (self.candidates[index] * commit.view(-1, 1, 1, 1)).reshape(b, f, c, h, w).transpose(1, 2)
         out = self.adapter.output_from_x0(x0, latents, timestep)
@@ -272,8 +279,13 @@ def test_svg_inpainter_keeps_source_and_known_mask():
         build_svg_inpainter(denoiser=oracle, stepz=3)
 
 
-def test_time_compressing_model_rejected():
+def test_time_compressing_model_gets_pixel_exchange_and_bad_factor_rejected():
+    from s2vg.inpaint.diffusion.exchange import PixelExchangeSampler
+
     oracle = OracleDenoiser(ddpm_family(), torch.zeros(1, 3, 2, 2), 1, "ddpm", 4)
+    assert type(FrameMatrixSampler(oracle)) is FrameMatrixSampler
     oracle.temporal_factor = 4
-    with pytest.raises(OptionError, match="compresses time"):
+    assert isinstance(FrameMatrixSampler(oracle), PixelExchangeSampler)
+    oracle.temporal_factor = 0
+    with pytest.raises(OptionError, match="temporal factor"):
         FrameMatrixSampler(oracle)

@@ -84,14 +84,23 @@ def latent_masks(known: torch.Tensor, factor: int, erode: int = 3, threshold: fl
             kept[i] = eroded
     h, w = height // factor, width // factor
     hard = kept.reshape(n, h, factor, w, factor).all(axis=(2, 4))
-    soft = hard.astype(np.float32)
-    if soft_kernel > 1:
-        for i in range(n):
-            soft[i] = cv2.GaussianBlur(soft[i], (soft_kernel, soft_kernel), 0) * hard[i]
-        soft[soft > 1.0 - _ONE_TOLERANCE] = 1.0
     device = known.device
+    hard_t = torch.from_numpy(hard)
     return LatentMasks(
         pixel=torch.from_numpy(pixel.astype(bool)).to(device),
-        hard=torch.from_numpy(hard).to(device),
-        soft=torch.from_numpy(soft).to(device),
+        hard=hard_t.to(device),
+        soft=soften(hard_t, soft_kernel).to(device),
     )
+
+
+def soften(hard: torch.Tensor, soft_kernel: int = 5) -> torch.Tensor:
+    """Step 4 alone: ``(N, h, w)`` bool hard latent masks to float32 soft masks in [0, 1]
+    (an OpenCV Gaussian of side ``soft_kernel``, restricted to the hard mask). The
+    time-compressing sampler applies it to masks grouped over latent frames."""
+    hard_np = hard.detach().cpu().numpy().astype(bool)
+    soft = hard_np.astype(np.float32)
+    if soft_kernel > 1:
+        for i in range(soft.shape[0]):
+            soft[i] = cv2.GaussianBlur(soft[i], (soft_kernel, soft_kernel), 0) * hard_np[i]
+        soft[soft > 1.0 - _ONE_TOLERANCE] = 1.0
+    return torch.from_numpy(soft).to(hard.device)

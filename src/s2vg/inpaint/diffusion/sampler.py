@@ -31,8 +31,17 @@ scheduler step. Calls, frame evaluations (frames x batch, guidance included) and
 frames are counted in :class:`SamplerStats`.
 
 The sampler writes no scheduler algebra: it calls the adapter of
-:mod:`s2vg.inpaint.diffusion.schedulers`. It needs a per-frame VAE (``temporal_factor``
-1), since rows and columns then share one latent per view and frame.
+:mod:`s2vg.inpaint.diffusion.schedulers`. This class holds the matrix as latents, one per
+view and frame, which rows and columns share; that needs a per-frame VAE
+(``temporal_factor`` 1). For a VAE that compresses time, ``FrameMatrixSampler(denoiser)``
+returns a :class:`~s2vg.inpaint.diffusion.exchange.PixelExchangeSampler`, which holds the
+matrix in pixel space between passes (see that module for the design and its cost).
+
+Frames whose size the model cannot take are padded at the bottom and right edges
+(:func:`~s2vg.inpaint.diffusion.layout.pad_matrix`) and cropped back. A matrix with a
+single view (video outpainting, :mod:`s2vg.inpaint.outpaint`) has no rows to mix: its
+resamples all run along time. The source view's known pixels are always the input's;
+it is denoised only where it has unknown pixels (outpainting).
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ import torch
 from s2vg.config import DiffusionConfig
 from s2vg.errors import InputError, OptionError
 from s2vg.geometry.frame_matrix import FrameMatrix
+from s2vg.inpaint.diffusion.layout import crop_frames, latent_frames, pad_matrix
 from s2vg.inpaint.diffusion.masks import latent_masks
 from s2vg.inpaint.diffusion.protocol import Conditioning, VideoDenoiser
 from s2vg.inpaint.diffusion.schedulers import SchedulerAdapter, adapter_for, make_scheduler
@@ -111,14 +121,19 @@ class FrameMatrixSampler:
         >>> result.frames.shape, result.stats.model_calls  # doctest: +SKIP
     """
 
+    def __new__(cls, denoiser: VideoDenoiser, config: DiffusionConfig | None = None) -> "FrameMatrixSampler":
+        # A VAE that compresses time gets the pixel-exchange sampler (same interface).
+        if cls is FrameMatrixSampler and int(getattr(denoiser, "temporal_factor", 1)) > 1:
+            from s2vg.inpaint.diffusion.exchange import PixelExchangeSampler
+
+            cls = PixelExchangeSampler
+        return super().__new__(cls)
+
     def __init__(self, denoiser: VideoDenoiser, config: DiffusionConfig | None = None) -> None:
         self.denoiser = denoiser
         self.config = config if config is not None else DiffusionConfig()
-        if int(denoiser.temporal_factor) != 1:
-            raise OptionError(
-                f"model {denoiser.name} compresses time by {denoiser.temporal_factor}; the frame-matrix "
-                "sampler needs a per-frame VAE (temporal factor 1)"
-            )
+        if int(denoiser.temporal_factor) < 1:
+            raise OptionError(f"model {denoiser.name} has temporal factor {denoiser.temporal_factor}; it must be >= 1")
 
     # ------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -126,7 +141,8 @@ class FrameMatrixSampler:
         """Fill the unknown pixels of ``matrix``.
 
         Args:
-            matrix: the frame matrix; H and W divisible by ``denoiser.spatial_factor``.
+            matrix: the frame matrix, any size (padded to the model's size multiple and
+                cropped back).
             prompt: text describing the clip.
             progress: progress sink; one tick per denoising step.
 
@@ -138,8 +154,9 @@ class FrameMatrixSampler:
         self._stats = SamplerStats()
         cfg = self.config
         with self._timed("setup"):
+            matrix, size = pad_matrix(matrix, size_multiple(self.denoiser))
             self._setup(matrix, prompt)
-        timesteps = self._adapter.set_timesteps(cfg.steps)
+        timesteps = self._adapter.set_timesteps(cfg.steps, seq_len=self._sequence_length(matrix.frames))
         state = self._randn(self._source.shape) * self._adapter.init_noise_sigma
         state = self._blend(state, timesteps[0])
         x0_latest = torch.zeros_like(state)
@@ -162,7 +179,7 @@ class FrameMatrixSampler:
                         state = self._blend(state, t_prev)
                 bar.update(1)
         with self._timed("decode"):
-            frames = self._finish(final)
+            frames = crop_frames(self._finish(final), size)
         return SamplerResult(frames=frames, stats=self._stats)
 
     # -- setup ---------------------------------------------------------------------------
@@ -190,11 +207,24 @@ class FrameMatrixSampler:
         self._cond, self._uncond = cond, uncond
         self._adapter: SchedulerAdapter = adapter_for(make_scheduler(model.scheduler, cfg.scheduler))
         self._generator = torch.Generator("cpu").manual_seed(cfg.seed)
+        self._window, self._overlap = model.max_frames, cfg.window_overlap
         if model.max_frames is not None and max(v, t) > model.max_frames and cfg.window_overlap >= model.max_frames:
             raise OptionError(
                 f"window overlap {cfg.window_overlap} must be smaller than the {model.max_frames} frames "
                 f"model {model.name} takes at once"
             )
+
+    def _sequence_length(self, frames: int) -> int:
+        """Latent tokens of one column video (for schedulers that shift by the video's size)."""
+        model = self.denoiser
+        h, w = self._matrix.height // model.spatial_factor, self._matrix.width // model.spatial_factor
+        count = latent_frames(frames, int(model.temporal_factor))
+        tokens = getattr(model, "sequence_length", None)
+        return int(tokens(count, h, w)) if tokens is not None else count * h * w
+
+    def _direction(self, r: int) -> Direction:
+        """Direction of resample ``r``: the cycle, or always columns for a single-view matrix."""
+        return "columns" if self._matrix.views == 1 else RESAMPLE_CYCLE[r % len(RESAMPLE_CYCLE)]
 
     # -- passes --------------------------------------------------------------------------
     def _resample(self, state: torch.Tensor, t: torch.Tensor, t_prev: torch.Tensor, matrix_phase: bool) -> torch.Tensor:
@@ -216,7 +246,7 @@ class FrameMatrixSampler:
                 state = self._round(state, t, t_prev, "columns", self._targets)
             return state
         for r in range(cfg.resample):
-            direction = RESAMPLE_CYCLE[r % len(RESAMPLE_CYCLE)]
+            direction = self._direction(r)
             subset = self._unknown_views if direction == "columns" else self._unknown_rows
             state = self._round(state, t, t_prev, direction, subset)
         return state
@@ -267,13 +297,13 @@ class FrameMatrixSampler:
     def _evaluate(self, videos: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Guided model output ``(n, C, F, h, w)`` for ``n`` videos, windowed along F if needed."""
         n, _, frames = videos.shape[:3]
-        spans = frame_windows(frames, self.denoiser.max_frames, self.config.window_overlap)
+        spans = frame_windows(frames, self._window, self._overlap)
         if len(spans) == 1:
             return self._guided(self._adapter.model_input(videos, t), t)
         chunks = torch.cat([videos[:, :, a:b] for a, b in spans], dim=0)  # window-major
         guided = self._guided(self._adapter.model_input(chunks, t), t)
         output = torch.zeros_like(videos)
-        for j, ((a, b), weight) in enumerate(zip(spans, window_weights(frames, spans, self.config.window_overlap))):
+        for j, ((a, b), weight) in enumerate(zip(spans, window_weights(frames, spans, self._overlap))):
             output[:, :, a:b] += guided[j * n:(j + 1) * n] * weight.to(videos.device).view(1, 1, -1, 1, 1)
         return output
 
@@ -355,7 +385,8 @@ class FrameMatrixSampler:
         need = ~known.all(dim=(2, 3))  # frames with unknown pixels
         if not self.config.paste_known:
             need[:] = True
-        need[source] = False  # the source view is the input itself
+        if bool(known[source].all()):
+            need[source] = False  # the source view is the input itself
         pairs = need.nonzero()
         if len(pairs):
             views, times = pairs[:, 0], pairs[:, 1]
@@ -363,7 +394,7 @@ class FrameMatrixSampler:
             if self.config.paste_known:
                 decoded = torch.where(self._pixel_mask[views, times].unsqueeze(-1), colors[views, times], decoded)
             colors[views, times] = decoded
-        return colors
+        return keep_source(colors, matrix)
 
     # -- utilities -------------------------------------------------------------------------
     def _randn(self, shape: torch.Size | tuple[int, ...]) -> torch.Tensor:
@@ -396,6 +427,20 @@ def _slice_cond(cond: Conditioning, start: int, stop: int) -> Conditioning:
     if isinstance(cond, dict):
         return {k: v[start:stop] for k, v in cond.items()}
     return cond[start:stop]
+
+
+def keep_source(colors: torch.Tensor, matrix: FrameMatrix) -> torch.Tensor:
+    """``colors (V, T, H, W, 3)`` with the source view's known pixels set to the input's."""
+    source = matrix.source_index
+    known = matrix.known[source].cpu().unsqueeze(-1)
+    colors[source] = torch.where(known, matrix.colors[source].float().cpu(), colors[source])
+    return colors
+
+
+def size_multiple(denoiser: VideoDenoiser) -> int:
+    """Pixels that H and W must be multiples of: ``denoiser.size_multiple`` where it has one
+    (VAE factor times patch size), else its spatial factor."""
+    return int(getattr(denoiser, "size_multiple", None) or denoiser.spatial_factor)
 
 
 def check_matrix(matrix: FrameMatrix, denoiser: VideoDenoiser) -> None:
