@@ -55,7 +55,7 @@ class BatchItem:
 def _videos_in(folder: Path, recursive: bool) -> list[Path]:
     files = folder.rglob("*") if recursive else folder.iterdir()
     found = [p for p in files if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith(".")]
-    return sorted(found, key=lambda p: [natural_key(part) for part in p.relative_to(folder).parts])
+    return sorted(found, key=lambda p: [natural_key(Path(part)) for part in p.relative_to(folder).parts])
 
 
 def _read_list(path: Path) -> list[str]:

@@ -49,11 +49,11 @@ def depth_task(spec: JobSpec, progress: Progress | None = None) -> tuple[DepthPa
     return result, {k: v - before.get(k, 0.0) for k, v in local.seconds.items() if k != "depth pass"}
 
 
-def render_task(spec: JobSpec, chunks: list[int]) -> dict:
-    """Render some chunks of a job (no progress display: the driver shows it)."""
+def render_task(spec: JobSpec, chunk: int) -> dict:
+    """Render one chunk of a job (no progress display: the driver shows it)."""
     from s2vg.jobs.render import render_chunks
 
-    return render_chunks(spec, chunks, SILENT)
+    return render_chunks(spec, [chunk], SILENT) | {"chunk": chunk}
 
 
 def finish_task(spec: JobSpec) -> float:

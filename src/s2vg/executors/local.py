@@ -33,7 +33,7 @@ class LocalExecutor:
             with progress.stage("stereo", total=result.frames, unit="frame") as bar:
                 bar.update(result.frames - sum(min(result.frames, (k + 1) * spec.chunk_frames) - k * spec.chunk_frames for k in pending))
                 stages = Progress(enabled=False)
-                render_chunks(spec, pending, stages, bar)
+                render_chunks(spec, pending, stages, bar, record=True)
                 add_seconds(seconds, stages.seconds)
             began = time.perf_counter()
             assemble(spec, result)

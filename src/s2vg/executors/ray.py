@@ -152,7 +152,7 @@ class _Run:
                 self.depth_seen[job] = done
 
     def handle(self, ref, depth_bar, stereo_bar) -> None:
-        from s2vg.jobs.render import pending_chunks
+        from s2vg.jobs.render import pending_chunks, record_segment
         from s2vg.jobs.summary import job_summary
 
         job, kind = self.owner.pop(ref)
@@ -176,10 +176,11 @@ class _Run:
             self.chunks_left[job] = len(pending)
             gpus = self.executor._gpus_for(spec.inpainter == "svg")
             for chunk in pending:
-                self.submit(job, "render", render_task, spec, [chunk], gpus=gpus)
+                self.submit(job, "render", render_task, spec, chunk, gpus=gpus)
             if not pending:
                 self.submit(job, "finish", finish_task, spec)
         elif kind == "render":
+            record_segment(spec, value["chunk"])
             add_seconds(self.seconds[job], value["seconds"])
             stereo_bar.update(value["frames"])
             self.chunks_left[job] -= 1

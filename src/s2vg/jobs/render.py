@@ -126,6 +126,14 @@ def _windows(spec: JobSpec, result: DepthPassResult, chunks: list[int]) -> Itera
         frames_iter.close()
 
 
+def record_segment(spec: JobSpec, chunk: int) -> None:
+    """Add a finished chunk to the manifest's list of segments."""
+    from s2vg.jobs.job import update_progress
+
+    done = set(spec.state.load_manifest()["progress"].get("segments", []))
+    update_progress(spec, segments=sorted(done | {chunk}))
+
+
 def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_start: int, frames: np.ndarray,
                  rig=None, progress: Progress = SILENT) -> None:
     """Render one chunk from its frames with context, and write its segment(s).
@@ -171,8 +179,11 @@ def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_star
                 writer.write(pictures)
 
 
-def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SILENT, bar=None) -> dict:
+def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SILENT, bar=None, record: bool = False) -> dict:
     """Render the given chunks in ascending order from one sequential decode (see :func:`_windows`).
+
+    ``record`` lists each finished chunk in the manifest (one writer at a time: the local
+    executor records here, the Ray driver records as tasks finish).
 
     Returns:
         ``{"frames": frames rendered, "seconds": {stage: seconds}}``.
@@ -193,6 +204,8 @@ def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SIL
         render_chunk(spec, result, chunk, window_start, frames, rig, local)
         start, stop = spec.chunk_span(chunk, result.frames)
         rendered += stop - start
+        if record:
+            record_segment(spec, chunk)
         if bar is not None:
             bar.update(stop - start)
     for name, value in local.seconds.items():
