@@ -646,12 +646,13 @@ class SpatialFitConfig:
         seed: seed of the image order, the deformation's initial values and splits; the
             same seed gives the same scene; defaults to 0.
         sh_degree: spherical-harmonics degree of the colours, 0 or 1; defaults to 0.
-        init_stride: lift every n-th pixel of every view and frame to a point; defaults to 2.
+        init_stride: lift every n-th pixel of the source view (and the filled pixels of
+            the other views) to a point; defaults to 1.
         voxel_px: size of the de-duplication voxel in source-image pixels (it grows when
-            more than ``init_gaussians`` voxels remain); defaults to 2.0.
-        init_gaussians: most Gaussians the point cloud gives; defaults to 60000.
-        max_gaussians: most Gaussians densification may reach; defaults to 100000.
-        init_opacity: opacity of the initial Gaussians; defaults to 0.8.
+            more than ``init_gaussians`` voxels remain); defaults to 1.0.
+        init_gaussians: most Gaussians the point cloud gives; defaults to 150000.
+        max_gaussians: most Gaussians densification may reach; defaults to 200000.
+        init_opacity: opacity of the initial Gaussians; defaults to 0.9.
         deformation: ``"hexplane"`` (factorised grid + small MLP), ``"frequency"``
             (positional encoding + MLP) or ``"none"``; defaults to ``"hexplane"``.
         warmup: fraction of the iterations fitted without deformation; defaults to 0.3.
@@ -685,11 +686,11 @@ class SpatialFitConfig:
     iterations: int = 1000
     seed: int = 0
     sh_degree: int = 0
-    init_stride: int = 2
-    voxel_px: float = 2.0
-    init_gaussians: int = 60_000
-    max_gaussians: int = 100_000
-    init_opacity: float = 0.8
+    init_stride: int = 1
+    voxel_px: float = 1.0
+    init_gaussians: int = 150_000
+    max_gaussians: int = 200_000
+    init_opacity: float = 0.9
     deformation: DeformationKind = "hexplane"
     warmup: float = 0.3
     ssim_weight: float = 0.2
