@@ -119,17 +119,17 @@ class VideoGenerator:
         """The resolved numbers of one call: the model's default wherever ``config`` has None."""
         family = self.family
         height, width = config.height, config.width
-        if height is None and width is None and image is not None:
-            # The model's pixel count at the image's aspect ratio.
-            area, aspect = family.height * family.width, image.shape[0] / image.shape[1]
-            height = valid_size(round((area * aspect) ** 0.5), family.size_multiple)
-            width = valid_size(round((area / aspect) ** 0.5), family.size_multiple)
-        elif height is None or width is None:
-            # One side given: keep the model's aspect ratio.
-            if height is None:
-                height = valid_size(round(width * family.height / family.width), family.size_multiple)  # type: ignore[operator]
-            else:
-                width = valid_size(round(height * family.width / family.height), family.size_multiple)
+        if height is None and width is None:
+            height, width = family.height, family.width
+            if image is not None:
+                # The model's pixel count at the image's aspect ratio.
+                area, aspect = family.height * family.width, image.shape[0] / image.shape[1]
+                height = valid_size(round((area * aspect) ** 0.5), family.size_multiple)
+                width = valid_size(round((area / aspect) ** 0.5), family.size_multiple)
+        elif height is None:  # one side given: keep the model's aspect ratio
+            height = valid_size(round(width * family.height / family.width), family.size_multiple)  # type: ignore[operator]
+        elif width is None:
+            width = valid_size(round(height * family.width / family.height), family.size_multiple)
         frames = config.frames or family.frames
         fixed = native_size(self.pipe)
         gen_h, gen_w = fixed or (valid_size(height, family.size_multiple), valid_size(width, family.size_multiple))
