@@ -254,6 +254,7 @@ def cmd_convert(args: argparse.Namespace) -> dict:
         output_config=OutputConfig(
             layout=args.layout, codec=args.codec, crf=args.crf, preset=args.preset, png_sequence=args.png_sequence
         ),
+        inpainter_options=diffusion_options(args),
         progress=make_progress(args),
     )
     if summary.get("batch") and summary["failed"]:

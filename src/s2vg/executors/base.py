@@ -56,6 +56,13 @@ def render_task(spec: JobSpec, chunk: int) -> dict:
     return render_chunks(spec, [chunk], SILENT) | {"chunk": chunk}
 
 
+def direct_task(spec: JobSpec) -> dict:
+    """Render a whole job into its one writer (MV-HEVC: no segments)."""
+    from s2vg.jobs.render import render_direct
+
+    return render_direct(spec, SILENT)
+
+
 def finish_task(spec: JobSpec) -> float:
     """Join the segments into the outputs; returns the seconds it took."""
     from s2vg.jobs.assemble import assemble

@@ -21,30 +21,33 @@ class LocalExecutor:
         and after a failure that a resume cannot fix (bad input or options).
         """
         from s2vg.jobs.assemble import assemble
-        from s2vg.jobs.render import pending_chunks, render_chunks
+        from s2vg.jobs.render import pending_chunks, render_chunks, render_direct
         from s2vg.jobs.summary import job_summary
 
         start = time.perf_counter()
         seconds: dict[str, float] = {}
         try:
-            result, depth_seconds = depth_task(spec, Progress(enabled=progress.enabled))
+            result, depth_seconds = depth_task(spec, progress)
             add_seconds(seconds, depth_seconds)
-            pending = pending_chunks(spec, result)
+            stages = Progress(enabled=False)
             with progress.stage("stereo", total=result.frames, unit="frame") as bar:
-                bar.update(result.frames - sum(min(result.frames, (k + 1) * spec.chunk_frames) - k * spec.chunk_frames for k in pending))
-                stages = Progress(enabled=False)
-                render_chunks(spec, pending, stages, bar, record=True)
-                add_seconds(seconds, stages.seconds)
-            began = time.perf_counter()
-            assemble(spec, result)
-            seconds["assemble"] = time.perf_counter() - began
+                if spec.segmented:
+                    pending = pending_chunks(spec, result)
+                    bar.update(result.frames - sum(min(result.frames, (k + 1) * spec.chunk_frames) - k * spec.chunk_frames for k in pending))
+                    render_chunks(spec, pending, stages, bar, record=True)
+                else:
+                    render_direct(spec, stages, bar)
+            if spec.segmented:
+                with stages.timer("assemble"):
+                    assemble(spec, result)
+            add_seconds(seconds, stages.seconds)
+            add_seconds(progress.seconds, stages.seconds)
         except Exception as exc:
             if discard_state_after(exc):
                 spec.state.remove()
             raise
         if not keep_state:
             spec.state.remove()
-        add_seconds(progress.seconds, seconds)
         return job_summary(spec, result, seconds, time.perf_counter() - start, self.name, keep_state)
 
     def run(self, specs: list[JobSpec], progress: Progress, keep_going: bool, keep_state: bool = False) -> list[JobOutcome]:

@@ -22,7 +22,15 @@ import time
 from typing import Any
 
 from s2vg.errors import OptionError
-from s2vg.executors.base import JobOutcome, add_seconds, depth_task, discard_state_after, finish_task, render_task
+from s2vg.executors.base import (
+    JobOutcome,
+    add_seconds,
+    depth_task,
+    direct_task,
+    discard_state_after,
+    finish_task,
+    render_task,
+)
 from s2vg.jobs.job import JobSpec
 from s2vg.progress import Progress
 
@@ -153,7 +161,6 @@ class _Run:
 
     def handle(self, ref, depth_bar, stereo_bar) -> None:
         from s2vg.jobs.render import pending_chunks, record_segment
-        from s2vg.jobs.summary import job_summary
 
         job, kind = self.owner.pop(ref)
         spec = self.specs[job]
@@ -171,6 +178,10 @@ class _Run:
             add_seconds(self.seconds[job], seconds)
             self.results[job] = result
             depth_bar.update(max(0, result.frames - self.depth_seen.get(job, 0)))
+            if not spec.segmented:
+                self.chunks_left[job] = 1
+                self.submit(job, "render", direct_task, spec, gpus=self.executor._gpus_for(spec.inpainter == "svg"))
+                return
             pending = pending_chunks(spec, result)
             stereo_bar.update(result.frames - sum(min(result.frames, (k + 1) * spec.chunk_frames) - k * spec.chunk_frames for k in pending))
             self.chunks_left[job] = len(pending)
@@ -180,22 +191,33 @@ class _Run:
             if not pending:
                 self.submit(job, "finish", finish_task, spec)
         elif kind == "render":
-            record_segment(spec, value["chunk"])
+            if "chunk" in value:
+                record_segment(spec, value["chunk"])
             add_seconds(self.seconds[job], value["seconds"])
             stereo_bar.update(value["frames"])
             self.chunks_left[job] -= 1
             if self.chunks_left[job] == 0:
-                self.submit(job, "finish", finish_task, spec)
+                if spec.segmented:
+                    self.submit(job, "finish", finish_task, spec)
+                else:
+                    self.finished(job, 0.0)
         else:
-            self.seconds[job]["assemble"] = value
-            if not self.keep_state:
-                spec.state.remove()
-            self.seconds[job].pop("render", None)
-            total = time.perf_counter() - self.begin[job]
-            outcome = self.outcomes[job]
-            outcome.summary = job_summary(spec, self.results[job], self.seconds[job], total, "ray", self.keep_state)
-            outcome.status, outcome.seconds = "done", total
-            add_seconds(self.progress.seconds, self.seconds[job])
+            self.finished(job, value)
+
+    def finished(self, job: int, assemble_seconds: float) -> None:
+        from s2vg.jobs.summary import job_summary
+
+        spec = self.specs[job]
+        if assemble_seconds:
+            self.seconds[job]["assemble"] = assemble_seconds
+        if not self.keep_state:
+            spec.state.remove()
+        self.seconds[job].pop("render", None)
+        total = time.perf_counter() - self.begin[job]
+        outcome = self.outcomes[job]
+        outcome.summary = job_summary(spec, self.results[job], self.seconds[job], total, "ray", self.keep_state)
+        outcome.status, outcome.seconds = "done", total
+        add_seconds(self.progress.seconds, self.seconds[job])
 
     def loop(self) -> list[JobOutcome]:
         total = sum(s.planned_frames for s in self.specs)

@@ -111,6 +111,19 @@ class JobSpec:
         return self.outputs[0].suffix.lower() in SEGMENT_VIDEO_SUFFIXES
 
     @property
+    def segmented(self) -> bool:
+        """Chunks become segment files joined at the end; False for MV-HEVC, whose x265
+        encoder takes the whole video in one stream (pass 2 then restarts on resume)."""
+        return self.output_config.layout != "mv-hevc"
+
+    @property
+    def focal(self) -> float:
+        """The rig's focal length in pixels (given, or the default for the width)."""
+        from s2vg.geometry.rig import default_focal
+
+        return self.rig.focal if self.rig.focal is not None else default_focal(self.info.width)
+
+    @property
     def segment_suffix(self) -> str:
         """Suffix of segment files: the output's for video, '' (a PNG folder) for images."""
         return self.outputs[0].suffix.lower() if self.video_output else ""
@@ -204,7 +217,7 @@ def prepare_job(
     from s2vg.convert import DEFAULT_VIEWS, DEFAULT_VIEWS_OTHERWISE, choose_inpainter
     from s2vg.io import probe
     from s2vg.io.depth_files import is_depth_path
-    from s2vg.io.layouts import frame_packing_for, output_paths
+    from s2vg.io.layouts import frame_packing_for, output_paths, spherical_metadata_for
 
     info = probe(input_path)
     inpainter_options = dict(inpainter_options or {})
@@ -212,8 +225,8 @@ def prepare_job(
     entry = _RESOLVED.get(request)
     if entry is None or entry[0] not in _MODELS:
         built, name = choose_inpainter(config.inpainter, inpainter_options)
-        # auto's classical fallback is built without the options meant for the diffusion inpainter.
-        options = {} if config.inpainter == "auto" and name == "classical" else inpainter_options
+        # The options are the diffusion inpainter's; the others are built without any (as choose_inpainter does).
+        options = inpainter_options if name == "svg" else {}
         key = ("inpainter", name, repr(sorted(options.items())))
         _forget_kind("inpainter")
         _MODELS[key] = built
@@ -258,6 +271,15 @@ def prepare_job(
         preset=output_config.preset,
         frame_packing=frame_packing_for(output_config.layout),
     )
+    spherical = spherical_metadata_for(output_config.layout)
+    if spherical is not None:
+        if paths[0].suffix.lower() not in (".mp4", ".mov", ".m4v"):
+            raise OptionError(f"video output {str(paths[0])!r}: VR180 metadata is written for MP4/MOV; use a .mp4 or .mov name")
+        video_options["spherical"] = spherical
+    if output_config.layout == "mv-hevc":
+        from s2vg.io.mvhevc import require_multiview_encoder
+
+        require_multiview_encoder()  # a one-line OptionError naming what to install, before any work
     spec = JobSpec(
         input_path=Path(input_path),
         info=info,

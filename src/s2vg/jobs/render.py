@@ -135,7 +135,7 @@ def record_segment(spec: JobSpec, chunk: int) -> None:
 
 
 def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_start: int, frames: np.ndarray,
-                 rig=None, progress: Progress = SILENT) -> None:
+                 rig=None, progress: Progress = SILENT, writer=None) -> None:
     """Render one chunk from its frames with context, and write its segment(s).
 
     Args:
@@ -147,6 +147,8 @@ def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_star
         rig: the camera rig (computed once by callers rendering many chunks); defaults to
             :func:`camera_rig`.
         progress: receives the stage timers ``frame matrix``, ``inpaint``, ``encode``.
+        writer: a writer taking ``write(left, right)`` for the whole video instead of
+            segment files (MV-HEVC); defaults to None.
     """
     import torch
 
@@ -166,9 +168,14 @@ def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_star
     left_view, right_view = eye_views(rig)
     left, right = filled.colors[left_view, core], filled.colors[right_view, core]
     del matrix
-    out_w, out_h = output_size(spec.info.width, spec.info.height, spec.output_config.layout)
+    if writer is not None:  # one writer for the whole video (MV-HEVC)
+        with progress.timer("encode"):
+            writer.write(left, right)
+        return
+    layout = spec.output_config.layout
+    out_w, out_h = output_size(spec.info.width, spec.info.height, layout, focal=spec.focal)
     with progress.timer("encode"):
-        for stream, pictures in enumerate(compose_streams(left, right, spec.output_config.layout)):
+        for stream, pictures in enumerate(compose_streams(left, right, layout, focal=spec.focal)):
             path = spec.state.segment_path(stream, chunk, spec.segment_suffix)
             path.parent.mkdir(parents=True, exist_ok=True)
             if spec.video_output:
@@ -179,11 +186,13 @@ def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_star
                 writer.write(pictures)
 
 
-def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SILENT, bar=None, record: bool = False) -> dict:
+def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SILENT, bar=None, record: bool = False,
+                  writer=None) -> dict:
     """Render the given chunks in ascending order from one sequential decode (see :func:`_windows`).
 
     ``record`` lists each finished chunk in the manifest (one writer at a time: the local
-    executor records here, the Ray driver records as tasks finish).
+    executor records here, the Ray driver records as tasks finish). ``writer`` sends the
+    eyes to one writer instead of segment files (see :func:`render_direct`).
 
     Returns:
         ``{"frames": frames rendered, "seconds": {stage: seconds}}``.
@@ -201,7 +210,7 @@ def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SIL
         if item is None:
             break
         chunk, window_start, frames = item
-        render_chunk(spec, result, chunk, window_start, frames, rig, local)
+        render_chunk(spec, result, chunk, window_start, frames, rig, local, writer)
         start, stop = spec.chunk_span(chunk, result.frames)
         rendered += stop - start
         if record:
@@ -213,3 +222,28 @@ def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SIL
     seconds = dict(local.seconds)
     seconds["render"] = time.perf_counter() - begin
     return {"frames": rendered, "seconds": seconds}
+
+
+def render_direct(spec: JobSpec, progress: Progress = SILENT, bar=None) -> dict:
+    """Render every chunk into one MV-HEVC writer at the output (no segments, no join).
+
+    Pass 2 of such a job is not resumable chunk by chunk (x265 takes the video as one
+    stream); its depth pass still is.
+    """
+    import math
+
+    from s2vg.convert import eye_views
+    from s2vg.io.mvhevc import AppleStereo, MultiviewWriter
+
+    result = load_result(spec)
+    rig = camera_rig(spec, result)
+    left, right = eye_views(rig)
+    stereo = AppleStereo(
+        baseline_mm=1000.0 * float(abs(rig.positions[right, 0] - rig.positions[left, 0])),
+        hfov_deg=math.degrees(2.0 * math.atan(spec.info.width / (2.0 * spec.focal))),
+    )
+    with MultiviewWriter(
+        spec.outputs[0], fps=spec.info.fps, width=spec.info.width, height=spec.info.height, stereo=stereo,
+        crf=spec.output_config.crf, preset=spec.output_config.preset, audio_source=spec.audio_source,
+    ) as writer:
+        return render_chunks(spec, range(spec.chunks(result.frames)), progress, bar, writer=writer)

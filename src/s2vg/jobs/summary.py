@@ -28,7 +28,7 @@ def job_summary(spec: JobSpec, result: DepthPassResult, seconds: dict[str, float
     rig = camera_rig(spec, result)
     left, right = eye_views(rig)
     w, h = spec.info.width, spec.info.height
-    out_w, out_h = output_size(w, h, spec.output_config.layout)
+    out_w, out_h = output_size(w, h, spec.output_config.layout, focal=spec.focal)
     relative = spec.depth.kind == "relative"
     if spec.depth_source == "file":
         depth = {"source": "file", "path": spec.config.depth, "kind": spec.depth.kind}
