@@ -39,7 +39,12 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def _chromium() -> str | None:
-    for candidate in (os.environ.get("S2VG_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+    """``$S2VG_CHROMIUM`` when set (even if it does not exist), else Debian's chromium."""
+    if "S2VG_CHROMIUM" in os.environ:
+        candidates: tuple[str | None, ...] = (os.environ["S2VG_CHROMIUM"],)
+    else:
+        candidates = ("/usr/bin/chromium", shutil.which("chromium"))
+    for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return candidate
     return None
@@ -229,3 +234,20 @@ def test_readme_screenshot(browser, tmp_path: Path) -> None:
         page.screenshot(path=str(target), full_page=True)
     shot = next(av.open(str(target)).decode(video=0)).to_ndarray(format="rgb24")
     assert shot.shape[1] == 1280 and shot.std() > 10  # a real picture, not a blank page
+
+
+@pytest.mark.skipif(os.environ.get("S2VG_INNER_RUN") == "1", reason="only from the outer test run")
+@pytest.mark.parametrize(("ci", "outcome"), [("true", "1 error"), ("", "1 skipped")])
+def test_missing_browser_fails_in_ci_and_skips_elsewhere(ci: str, outcome: str) -> None:
+    """The fixture fails (an error: pytest exits non-zero) with CI=true, and skips otherwise."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CI": ci, "S2VG_CHROMIUM": "/nonexistent/chromium", "S2VG_INNER_RUN": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k", "test_upload_preview_convert_download"],
+        capture_output=True, text=True, env=env, cwd=Path(__file__).parent, timeout=120,
+    )
+    assert outcome in run.stdout, run.stdout[-2000:]
+    assert "Chromium is not installed" in run.stdout
+    assert (run.returncode != 0) == (ci == "true")
