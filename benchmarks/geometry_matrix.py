@@ -74,9 +74,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--views", type=int, default=8)
+    parser.add_argument("--scaling", action="store_true", help="also vary T and V at 320x576 (linear scaling check)")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     rows = [measure(args.frames, args.views, h, w, args.repeats) for h, w in ((320, 576), (720, 1280))]
+    if args.scaling:
+        rows += [measure(t, v, 320, 576, args.repeats) for t, v in ((8, 8), (32, 8), (16, 2), (16, 4))]
     keys = list(rows[0])
     print(" | ".join(f"{k:>13}" for k in keys))
     for row in rows:
