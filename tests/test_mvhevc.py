@@ -74,14 +74,14 @@ def test_missing_encoder_gives_one_line_with_the_fix(tmp_path: Path, monkeypatch
         output_paths(tmp_path / "clip.mp4", tmp_path, "mv-hevc")
 
 
-def test_layout_is_a_valid_choice_with_two_layers() -> None:
+def test_layout_is_a_valid_choice_that_packs_no_frames() -> None:
     assert OutputConfig(layout="mv-hevc").layout == "mv-hevc"
     left = np.zeros((1, 8, 8, 3), np.float32)
-    right = np.ones((1, 8, 8, 3), np.float32)
-    base, second = compose_streams(left, right, "mv-hevc")
-    assert base is left and second is right
-    with pytest.raises(OptionError):
-        compose(left, right, "mv-hevc")
+    # The eyes are layers of one stream: a frame-per-file pipeline must not keep one eye.
+    with pytest.raises(OptionError, match="MultiviewWriter"):
+        compose_streams(left, left, "mv-hevc")
+    with pytest.raises(OptionError, match="MultiviewWriter"):
+        compose(left, left, "mv-hevc")
 
 
 @pytest.mark.skipif(

@@ -209,13 +209,19 @@ def compose_streams(left: Any, right: Any, layout: str, *, focal: float | None =
     Returns:
         One ``(T, H', W', 3)`` array per output file, in the order of
         :func:`output_paths` (two for ``"lr"``, one otherwise); ``H', W'`` as in
-        :func:`output_size`. ``"mv-hevc"`` returns the two eyes (left = base layer) for
-        the one file of :class:`s2vg.io.mvhevc.MultiviewWriter`.
+        :func:`output_size`.
+
+    Raises:
+        OptionError: for ``"mv-hevc"``, whose two eyes are layers of one stream: give them
+            to :meth:`s2vg.io.mvhevc.MultiviewWriter.write` (a frame-per-file pipeline
+            would silently keep one eye).
     """
     check_layout(layout)
     _check_pair(left, right)
     _, height, width, _ = left.shape
-    if layout in ("lr", "mv-hevc"):
+    if layout == "mv-hevc":
+        raise OptionError("layout mv-hevc packs no frames: write both eyes with s2vg.io.mvhevc.MultiviewWriter.write(left, right)")
+    if layout == "lr":
         return [left, right]
     if layout == "vr180":
         from s2vg.io.vr180 import to_half_equirect
@@ -237,11 +243,11 @@ def compose_streams(left: Any, right: Any, layout: str, *, focal: float | None =
 
 
 def compose(left: Any, right: Any, layout: str, *, focal: float | None = None) -> Any:
-    """Pack two eyes into the frames of a single-picture layout (every layout but ``"lr"``
-    and ``"mv-hevc"``, for which use :func:`compose_streams`). Shapes as in
-    :func:`compose_streams`."""
-    if layout in ("lr", "mv-hevc"):
-        raise OptionError(f"layout {layout!r} keeps the eyes apart; use compose_streams(left, right, {layout!r})")
+    """Pack two eyes into the frames of a single-file layout (every layout but ``"lr"``,
+    for which use :func:`compose_streams`, and ``"mv-hevc"``, see
+    :class:`s2vg.io.mvhevc.MultiviewWriter`). Shapes as in :func:`compose_streams`."""
+    if layout == "lr":
+        raise OptionError("layout 'lr' writes two files; use compose_streams(left, right, 'lr')")
     return compose_streams(left, right, layout, focal=focal)[0]
 
 
