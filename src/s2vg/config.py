@@ -959,3 +959,36 @@ class SuperResolutionConfig:
             raise OptionError(f"upscaler guidance must be >= 1; got {self.guidance!r}")
         if self.dtype is not None:
             _check_choice("dtype", self.dtype, ("float16", "bfloat16", "float32"))
+
+
+OutpaintMethod = Literal["auto", "classical", "diffusion", "mirror", "stretch"]
+OUTPAINT_METHODS: tuple[str, ...] = ("auto", "classical", "diffusion", "mirror", "stretch")
+
+
+@dataclass(frozen=True)
+class OutpaintConfig:
+    """Outpaint, then inpaint (DESIGN.md 3c; :mod:`s2vg.inpaint.outpaint`).
+
+    Args:
+        method: how the source is extended beyond the border a view reveals: ``"auto"``
+            (the diffusion model when one is loaded, else classical), ``"classical"``,
+            ``"diffusion"``, ``"mirror"`` or ``"stretch"``; defaults to ``"auto"``.
+        margin: pixels to extend by on each revealed side; None derives it from the depth
+            at the border and the rig (the largest disparity there); defaults to None.
+        min_margin: sides revealing fewer pixels than this are not extended; defaults to 2.
+        border_band: columns at each border whose content counts as touching it; defaults to 4.
+    """
+
+    method: OutpaintMethod = "auto"
+    margin: int | None = None
+    min_margin: int = 2
+    border_band: int = 4
+
+    def __post_init__(self) -> None:
+        _check_choice("outpaint method", self.method, OUTPAINT_METHODS)
+        if self.margin is not None and (not isinstance(self.margin, int) or isinstance(self.margin, bool) or self.margin < 0):
+            raise OptionError(f"outpaint margin must be an integer >= 0 pixels or None; got {self.margin!r}")
+        for name in ("min_margin", "border_band"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise OptionError(f"outpaint {name.replace('_', ' ')} must be an integer >= 1; got {value!r}")
