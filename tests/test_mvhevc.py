@@ -185,3 +185,27 @@ def test_a_found_multiview_encoder_is_returned(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv(X265_ENV, str(_fake_x265(tmp_path, "4.1", multiview=True)))
     found = require_multiview_encoder()
     assert found.usable and found.path == (tmp_path / "x265-4.1-mv").resolve()
+
+
+@pytest.mark.skipif(not find_multiview_x265().usable, reason="no x265 >= 4.0 built with multiview support here")
+def test_convert_writes_spatial_video(tmp_path: Path) -> None:
+    from s2vg.config import ConvertConfig, DepthStageConfig
+    from s2vg.convert import convert
+    from s2vg.io import probe
+    from s2vg.io.writer import VideoWriter
+
+    clip = tmp_path / "clip.mp4"
+    with VideoWriter(clip, fps=12, width=96, height=64, preset="ultrafast") as out:
+        out.write(_eyes(4, 64, 96)[0])
+    summary = convert(
+        clip, tmp_path, config=ConvertConfig(depth="heuristic", inpainter="classical"),
+        depth_stage=DepthStageConfig(estimator="heuristic"), output_config=OutputConfig(layout="mv-hevc", preset="ultrafast"),
+    )
+    (path,) = map(Path, summary["outputs"])
+    assert path.name == "clip_spatial.mov"
+    info = probe(path)
+    assert (info.codec, info.width, info.height, info.frames) == ("hevc", 96, 64, 4)
+    assert {b"hvcC", b"lhvC", b"vexu", b"hfov"} <= {child for _, child, _ in sample_entry_children(path)}
+    stereo = read_apple_stereo(path)
+    assert stereo is not None and stereo.hero_eye == "left" and stereo.baseline_mm > 0
+    assert stereo.hfov_deg == pytest.approx(39.6, abs=0.1)  # the rig's default focal: 2 atan(288 / 800)

@@ -157,3 +157,23 @@ def test_bad_inputs_are_rejected(tmp_path: Path) -> None:
         SphericalMetadata(stereo_mode="diagonal")
     with pytest.raises(InputError):
         SphericalMetadata(bounds=(0.0, 0.0, 0.5, 0.5))
+
+
+def test_convert_writes_tagged_vr180(tmp_path: Path) -> None:
+    from s2vg.config import ConvertConfig, DepthStageConfig, OutputConfig
+    from s2vg.convert import convert
+
+    clip = tmp_path / "clip.mp4"
+    frames = _frames(4, 32, 48)
+    with VideoWriter(clip, fps=12, width=48, height=32, preset="ultrafast") as out:
+        out.write(frames)
+    summary = convert(
+        clip, tmp_path, config=ConvertConfig(depth="heuristic", inpainter="classical"),
+        depth_stage=DepthStageConfig(estimator="heuristic"), output_config=OutputConfig(layout="vr180", preset="ultrafast"),
+    )
+    (path,) = map(Path, summary["outputs"])
+    n = vr180_eye_size(48)
+    assert path.name == "clip_180_LR.mp4"
+    info = probe(path)
+    assert (info.width, info.height, info.frames) == (2 * n, n, 4)
+    assert read_spherical_metadata(path) == VR180
