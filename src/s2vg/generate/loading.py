@@ -30,13 +30,18 @@ def default_model(image: bool) -> str:
     return FAMILIES["ltx"].default_i2v_model if image else FAMILIES["zeroscope"].default_model  # type: ignore[return-value]
 
 
-def _snapshot(repo_id: str, allow_patterns: list[str]) -> Path:
-    """A cached (or, online, downloaded) snapshot of ``repo_id`` restricted to ``allow_patterns``."""
+def snapshot(repo_id: str, allow_patterns: list[str], what: str = "video generator", fix: str = _FIX) -> Path:
+    """A cached (or, online, downloaded) snapshot of hub repo ``repo_id`` restricted to
+    ``allow_patterns``; never hangs offline.
+
+    Raises:
+        MissingWeightsError: one line naming the model, where it was looked for, and ``fix``.
+    """
     from huggingface_hub import constants, snapshot_download
 
     from s2vg.inpaint.diffusion.backends.weights import _hub_reachable, _offline
 
-    what = f"video generator {repo_id}"
+    what = f"{what} {repo_id}"
     try:
         path = Path(snapshot_download(repo_id, local_files_only=True, allow_patterns=allow_patterns))
         if all(any(path.glob(pattern)) for pattern in allow_patterns):
@@ -46,17 +51,17 @@ def _snapshot(repo_id: str, allow_patterns: list[str]) -> Path:
     where = f"the Hugging Face cache ({constants.HF_HUB_CACHE})"
     if _offline():
         raise MissingWeightsError(f"{what} is not in {where} and HF_HUB_OFFLINE is set; download it where the network "
-                                  f"is available (hf download {repo_id}) and {_FIX}")
+                                  f"is available (hf download {repo_id}) and {fix}")
     if not _hub_reachable():
         raise MissingWeightsError(f"{what} is not in {where} and the hub ({constants.ENDPOINT}) is unreachable; "
-                                  f"download it where the network is available (hf download {repo_id}) and {_FIX}")
+                                  f"download it where the network is available (hf download {repo_id}) and {fix}")
     try:
         return Path(snapshot_download(repo_id, allow_patterns=allow_patterns))
     except Exception as error:
-        raise MissingWeightsError(f"{what} could not be downloaded ({type(error).__name__}); {_FIX}") from error
+        raise MissingWeightsError(f"{what} could not be downloaded ({type(error).__name__}); {fix}") from error
 
 
-def _is_folder(model: str) -> bool:
+def is_folder(model: str) -> bool:
     from s2vg.inpaint.diffusion.backends.weights import _looks_like_path
 
     return Path(model).expanduser().exists() or _looks_like_path(model)
@@ -74,12 +79,12 @@ def read_index(model: str) -> tuple[Path, dict[str, Any]]:
     Raises:
         MissingWeightsError: no folder, no index, or the index is neither cached nor reachable.
     """
-    if _is_folder(model):
+    if is_folder(model):
         folder = Path(model).expanduser()
         if not folder.is_dir():
             raise MissingWeightsError(f"video generator folder {folder} does not exist; {_FIX}")
     else:
-        folder = _snapshot(model, ["model_index.json"])
+        folder = snapshot(model, ["model_index.json"])
     index_path = folder / "model_index.json"
     if not index_path.is_file():
         raise MissingWeightsError(f"video generator folder {folder} has no model_index.json (the diffusers pipeline "
@@ -153,8 +158,8 @@ def load_pipeline(model: str | None, image: bool, config: GenerateConfig = Gener
     import diffusers
 
     model, folder, family, load_class, components = resolve_generator(model, image)
-    if not _is_folder(model):
-        folder = _snapshot(model, ["model_index.json", *(f"{name}/*" for name in components)])
+    if not is_folder(model):
+        folder = snapshot(model, ["model_index.json", *(f"{name}/*" for name in components)])
     missing = [name for name in components if not (folder / name).is_dir()]
     if missing:
         raise MissingWeightsError(f"video generator folder {folder} lacks {', '.join(missing)} (its model_index.json "

@@ -61,7 +61,7 @@ class ClassicalUpscaler:
         estimate = self.base(low, scale)
         for condition in conditions:
             weight = condition.weight[..., None]
-            estimate = estimate + weight * (condition.frame - estimate)
+            estimate = estimate * (1.0 - weight) + condition.frame * weight  # exact where weight is 1
         return estimate.astype(np.float32)
 
 
