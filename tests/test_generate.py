@@ -157,3 +157,19 @@ def test_bad_convert_option_is_refused(models, tmp_path):
 
     with pytest.raises(OptionError, match="unknown convert option"):
         generate("a cat", tmp_path / "o.mp4", convert_options=dict(colour="red"))
+
+
+def test_flow_matching_generator_is_shared_with_the_inpainter(models, tmp_path):
+    from s2vg.convert import RigRequest
+    from s2vg.generate import generate
+    from s2vg.inpaint.diffusion.backends.wan import WanDenoiser
+    from s2vg.generate import VideoGenerator
+
+    generator = VideoGenerator.load(GenerateConfig(model=str(models["wan", False])))
+    denoiser = generator.denoiser()
+    assert isinstance(denoiser, WanDenoiser) and denoiser.transformer is generator.pipe.transformer
+    config = GenerateConfig(model=str(models["wan", False]), steps=1, height=32, width=32, frames=5)
+    summary = generate("a cat", tmp_path / "cat.mp4", config=config,
+                       convert_options=dict(config=ConvertConfig(depth="heuristic", inpainter="svg"),
+                                            rig=RigRequest(views=2), inpainter_options=dict(steps=1, resample=1)))
+    assert summary["shared_model"] and summary["output_frames"] == 5 and summary["output_size"] == [64, 32]

@@ -216,44 +216,16 @@ class VideoGenerator:
     def denoiser(self, max_frames: int | None = None) -> Any | None:
         """The frame-matrix denoiser over these very modules (nothing is loaded again), or
         None when the pipeline cannot serve as one (image-to-video transformers that take
-        extra image channels, or a family whose denoiser backend is not available).
+        extra image channels); see :mod:`s2vg.generate.share`.
 
         Args:
             max_frames: frames the denoiser takes at once; defaults to the backend's.
         """
-        pipe, family = self.pipe, self.family
-        if self.image_to_video and not family.shared_i2v_weights:
-            return None
-        # A fresh scheduler: the pipeline's has been stepped (it keeps a step index).
-        scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config)
-        device = getattr(pipe, "_execution_device", None) or torch.device(self.about["device"])
-        dtype = getattr(torch, self.about["dtype"])
-        name = self.about["model"]
-        if family.name == "zeroscope":
-            from s2vg.inpaint.diffusion.backends.zeroscope import ZeroscopeDenoiser
+        from s2vg.generate.share import denoiser_from_pipeline
 
-            return ZeroscopeDenoiser(pipe.unet, pipe.vae, pipe.text_encoder, pipe.tokenizer, scheduler, device, dtype,
-                                     max_frames=max_frames or 16, name=name)
-        return _denoiser_from_backend(family.denoiser_backend, pipe, scheduler, device, dtype, name, max_frames)
-
-
-def _denoiser_from_backend(backend: str, pipe: Any, scheduler: Any, device: torch.device, dtype: torch.dtype,
-                           name: str, max_frames: int | None) -> Any | None:
-    """Build a denoiser of ``backend`` from loaded modules through the backend module's
-    ``denoiser_from_pipeline(pipe, scheduler=..., device=..., dtype=..., name=..., max_frames=...)``,
-    when the backend has one."""
-    import importlib
-
-    try:
-        module = importlib.import_module(f"s2vg.inpaint.diffusion.backends.{backend}")
-    except ImportError:
-        return None
-    build = getattr(module, "denoiser_from_pipeline", None)
-    if build is None:
-        return None
-    options = dict(scheduler=scheduler, device=device, dtype=dtype, name=name, max_frames=max_frames)
-    accepted = inspect.signature(build).parameters
-    return build(pipe, **{k: v for k, v in options.items() if k in accepted and (v is not None or k != "max_frames")})
+        return denoiser_from_pipeline(self.pipe, self.family.name, image_to_video=self.image_to_video,
+                                      name=self.about["model"], fps=self.config.fps or self.family.fps,
+                                      max_frames=max_frames)
 
 
 def generate_video(prompt: str, image: str | Path | np.ndarray | None = None, *,
