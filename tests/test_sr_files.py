@@ -70,3 +70,17 @@ def test_anaglyph_and_scale_3_are_refused(tmp_path):
         upscale(paths[0], tmp_path / "o.mp4", layout="anaglyph")
     with pytest.raises(OptionError, match="scale must be 2 or 4"):
         upscale(paths[0], tmp_path / "o.mp4", config=SuperResolutionConfig(scale=3))
+
+
+def test_convert_then_upscale(tmp_path):
+    from s2vg.config import ConvertConfig, OutputConfig
+    from s2vg.sr.api import convert_upscaled
+
+    with open_writer(tmp_path / "clip.mp4", fps=10, width=48, height=32) as writer:
+        writer.write(np.stack([texture(32, 48, seed=s) for s in range(3)]))
+    summary = convert_upscaled(tmp_path / "clip.mp4", tmp_path / "out.mp4", sr_config=SuperResolutionConfig(scale=2),
+                               config=ConvertConfig(depth="heuristic", inpainter="classical"),
+                               output_config=OutputConfig(layout="tb"))
+    frames, info = read_frames(tmp_path / "out.mp4")
+    assert frames.shape == (3, 128, 96, 3) and info.fps == 10 and summary["upscale"]["scale"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out.mp4"]

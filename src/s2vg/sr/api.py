@@ -175,3 +175,50 @@ def upscale(
         "seconds": {"total": seconds},
         "frames_per_second": round(written / max(seconds, 1e-9), 3),
     }
+
+
+def convert_upscaled(input_path: str | Path, output: str | Path | None, *, sr_config: SuperResolutionConfig,
+                     metadata: dict[str, str] | None = None, **convert_options: Any) -> dict[str, Any]:
+    """``s2vg convert --upscale``: convert to a lossless side-by-side file in a temporary
+    folder, then upscale it into ``output`` in the requested layout.
+
+    Args:
+        input_path, output: as :func:`s2vg.convert.convert` (output names follow the input).
+        sr_config: the super-resolution options.
+        metadata: container tags of the output.
+        convert_options: keyword arguments of :func:`s2vg.convert.convert`; its
+            ``output_config`` describes the final output (layout, codec, quality).
+
+    Returns:
+        the convert summary with ``outputs``, ``output_size`` and ``upscale`` of the upscaled result.
+    """
+    import shutil
+    import tempfile
+
+    from s2vg.convert import convert
+    from s2vg.io.layouts import output_paths
+
+    input_path = Path(input_path)
+    final_config: OutputConfig = convert_options.pop("output_config", OutputConfig())
+    targets = output_paths(input_path, output, final_config.layout, suffix="" if final_config.png_sequence else None)
+    if output is not None and not Path(output).suffix and Path(output).parent.is_dir():
+        Path(output).mkdir(exist_ok=True)
+    parent = targets[0].parent if str(targets[0].parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"output folder {str(parent)!r} does not exist; create it or choose another output")
+    work = Path(tempfile.mkdtemp(prefix=".s2vg-upscale-", dir=parent))
+    try:
+        stem = input_path.stem if input_path.suffix else input_path.name
+        stereo = work / f"{stem}_LRF_Full_SBS.mp4"
+        summary = convert(input_path, stereo, output_config=OutputConfig(layout="sbs", crf=0, preset="ultrafast"),
+                          **convert_options)
+        named = output is not None and Path(output).suffix and not Path(output).is_dir()
+        upscaled = upscale(stereo, output if named else parent, config=sr_config,
+                           layout="sbs", output_config=final_config, metadata=metadata,
+                           progress=convert_options.get("progress"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    upscaled.pop("command", None)
+    summary.update(outputs=upscaled["outputs"], output_size=upscaled["output_size"], layout=final_config.layout,
+                   upscale=upscaled)
+    return summary
