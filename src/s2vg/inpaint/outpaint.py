@@ -18,9 +18,16 @@ Extension (:func:`extend_frames`), colours by ``method``, depth always by repeat
 border pixel along its row (a subject cut by the border continues at its depth, so its
 continuation moves with it and covers the whole revealed strip):
 
-- ``"classical"``: the classical fill of a one-view matrix whose unknown pixels are the
-  margins: real pixels of other frames first (a panning camera sees beyond the border at
-  other times), then the rows continued from the frame's content; offline, no weights.
+- ``"classical"``: offline, no weights. Real pixels of other frames first: a camera that
+  pans sees beyond the border at other times. The motion of the content at each border
+  (the median optical flow, OpenCV DIS, of a band of columns there, accumulated over
+  frames, rounded to whole pixels) says where a margin pixel of frame ``t`` is in frame
+  ``s``; it is copied from the
+  nearest frame in time that holds it inside the picture, if the border band looks the
+  same in both frames after that motion (mean absolute difference below
+  ``colour_tolerance``). What no frame shows is the border pixel repeated along its row,
+  which measured better than mirroring or the classical hole fill on the rendered scenes
+  and the round-trip clips (``benchmarks/outpaint.py``).
 - ``"diffusion"``: the frame-matrix sampler on the same one-view matrix with the video
   model (video outpainting is inpainting of the extended strip; a one-view matrix has no
   rows, so every resample runs along time).
@@ -157,17 +164,16 @@ def extend_frames(
             raise OptionError(f"a mirror extension of {max(left, right)} px needs frames wider than that; got width {w}")
         flat = frames.permute(0, 3, 1, 2)
         return F.pad(flat, (left, right, 0, 0), mode="reflect").permute(0, 2, 3, 1).contiguous(), depth
-    matrix = _one_view_matrix(frames, depth, left, right)
     if method == "classical":
-        from s2vg.inpaint.classical import ClassicalInpainter
-
-        filled = ClassicalInpainter()(matrix, progress)
-        colors = filled.colors[0]
+        colors = _replicate_columns(frames, left, right)
+        found, values = _from_other_frames(frames.numpy(), left, right)
+        colors = torch.where(torch.from_numpy(found).unsqueeze(-1), torch.from_numpy(values), colors)
     else:
         if denoiser is None:
             raise OptionError("outpaint method 'diffusion' needs a video model (denoiser); use 'classical' without one")
         from s2vg.inpaint.diffusion.sampler import FrameMatrixSampler
 
+        matrix = _one_view_matrix(frames, depth, left, right)
         colors = FrameMatrixSampler(denoiser, config)(matrix, prompt, progress).frames[0]
     colors = colors.float().clamp(0, 1)
     colors[:, :, left:left + w] = frames  # the real pixels exactly
@@ -340,6 +346,66 @@ def _replicate_columns(x: torch.Tensor, left: int, right: int) -> torch.Tensor:
     if left == 0 and right == 0:
         return x.clone()
     return F.pad(x.permute(0, 3, 1, 2), (left, right, 0, 0), mode="replicate").permute(0, 2, 3, 1).contiguous()
+
+
+def _from_other_frames(frames: np.ndarray, left: int, right: int, band: int = 8,
+                       colour_tolerance: float = 0.06) -> tuple[np.ndarray, np.ndarray]:
+    """Margin pixels seen inside the picture at other times (module docstring, ``"classical"``).
+
+    Args:
+        frames: ``(T, H, W, 3)`` float32 in [0, 1].
+
+    Returns:
+        ``found`` ``(T, H, W + L + R)`` bool and ``values`` ``(T, H, W + L + R, 3)`` float32.
+    """
+    import cv2
+
+    t, h, w, _ = frames.shape
+    wide = w + left + right
+    found = np.zeros((t, h, wide), bool)
+    values = np.zeros((t, h, wide, 3), np.float32)
+    if t < 2 or min(h, w) < 16:  # DIS needs a few pyramid levels
+        return found, values
+    gray = [cv2.cvtColor(np.clip(f * 255 + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY) for f in frames]
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    band = max(1, min(band, w // 2))
+    sides = [(slice(0, band), left, np.arange(-left, 0)), (slice(w - band, w), right, np.arange(w, w + right))]
+    flows = [dis.calc(gray[i], gray[i + 1], None) for i in range(t - 1)]
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    for columns, margin, xs in sides:
+        if margin == 0:
+            continue
+        # Position of the band's content in frame i relative to frame 0 (pixels, x and y).
+        steps = np.array([np.median(f[:, columns].reshape(-1, 2), axis=0) for f in flows])
+        position = np.concatenate([np.zeros((1, 2)), np.cumsum(steps, axis=0)])
+        band_x = np.arange(w, dtype=np.float32)[columns][None]
+        out_cols = xs + left  # where these margin columns sit in the extended frame
+        for i in range(t):
+            todo = np.ones((h, margin), bool)
+            for j in sorted(range(t), key=lambda j: (abs(j - i), j)):
+                if j == i or not todo.any():
+                    continue
+                # Whole pixels: copies stay sharp (a sub-pixel pan is off by at most half a pixel).
+                dx, dy = np.rint(position[j] - position[i]).astype(np.float32)
+                # Is the band itself the same content in frame j after this motion?
+                map_x = np.broadcast_to(band_x + dx, (h, band)).astype(np.float32)
+                map_y = np.broadcast_to(ys + dy, (h, band)).astype(np.float32)
+                moved = cv2.remap(frames[j], map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                  borderValue=(-1.0, -1.0, -1.0))
+                ok = (moved >= 0).all(axis=-1)
+                if ok.mean() < 0.5 or np.abs(moved[ok] - frames[i][:, columns][ok]).mean() > colour_tolerance:
+                    continue
+                mx = np.broadcast_to(xs[None].astype(np.float32) + dx, (h, margin)).astype(np.float32)
+                my = np.broadcast_to(ys + dy, (h, margin)).astype(np.float32)
+                inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1) & todo
+                if not inside.any():
+                    continue
+                sample = cv2.remap(frames[j], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                rows, cols = np.nonzero(inside)
+                values[i, rows, out_cols[cols]] = sample[rows, cols]
+                found[i, rows, out_cols[cols]] = True
+                todo &= ~inside
+    return found, values
 
 
 def _one_view_matrix(frames: torch.Tensor, depth: torch.Tensor, left: int, right: int) -> FrameMatrix:
