@@ -164,7 +164,8 @@ def generate(
             if not output.suffix:
                 output.mkdir(exist_ok=True)
                 target = output
-            upscaled = sr_upscale(stereo_output, target, config=sr_config, layout="sbs", output_config=output_config,
+            upscaled = sr_upscale(stereo_output, target, config=sr_config, layout="sbs",
+                                  output_layout=output_config.layout, output_config=output_config,
                                   metadata=metadata, progress=progress)
             upscaled.pop("command", None)
             summary["upscale"] = upscaled

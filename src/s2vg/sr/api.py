@@ -18,6 +18,7 @@ from typing import Any
 from s2vg.config import OutputConfig, SuperResolutionConfig
 from s2vg.errors import OptionError, OutputError
 from s2vg.progress import Progress
+from s2vg.io.layouts import check_layout
 from s2vg.sr.layouts import check_readable, detect_layout, join_eyes, right_eye_file, split_eyes
 
 #: Frames read and upscaled at a time (bounds memory; no effect on the result).
@@ -57,7 +58,8 @@ def upscale(
     *,
     config: SuperResolutionConfig = SuperResolutionConfig(),
     layout: str | None = None,
-    output_config: OutputConfig | None = None,
+    output_layout: str | None = None,
+    output_config: OutputConfig = OutputConfig(),
     disparity: Any = None,
     metadata: dict[str, str] | None = None,
     progress: Progress | None = None,
@@ -71,8 +73,9 @@ def upscale(
         config: super-resolution options (scale 2 or 4, method, conditions).
         layout: the input's layout; defaults to None (detected, see
             :func:`s2vg.sr.layouts.detect_layout`).
-        output_config: codec and quality of the output, and its layout; defaults to the
-            input's layout with ``OutputConfig()``'s codec settings.
+        output_layout: layout of the output; defaults to None (the input's).
+        output_config: codec, quality and PNG-sequence choice of the output (its
+            ``layout`` field is not used: see ``output_layout``); defaults to ``OutputConfig()``.
         disparity: ``(T, H, W)`` left-view disparity of the input's eyes in pixels, used
             instead of estimating it; defaults to None.
         metadata: container tags of the output (video files); defaults to none.
@@ -104,8 +107,9 @@ def upscale(
     if layout == "lr" and right_path is None:
         raise OptionError(f"layout lr needs the right eye beside {input_path.name} as "
                           f"{input_path.stem.removesuffix('_L')}_R{input_path.suffix}; give the _L file")
-    out_config = output_config or OutputConfig(layout=layout)
-    out_layout = out_config.layout
+    out_config = output_config
+    out_layout = output_layout or layout
+    check_layout(out_layout)
     runner = StereoUpscaler(config)
     s = config.scale
     if layout == "lr":
@@ -214,7 +218,7 @@ def convert_upscaled(input_path: str | Path, output: str | Path | None, *, sr_co
                           **convert_options)
         named = output is not None and Path(output).suffix and not Path(output).is_dir()
         upscaled = upscale(stereo, output if named else parent, config=sr_config,
-                           layout="sbs", output_config=final_config, metadata=metadata,
+                           layout="sbs", output_layout=final_config.layout, output_config=final_config, metadata=metadata,
                            progress=convert_options.get("progress"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
