@@ -166,7 +166,7 @@ def diffusion_options(args: argparse.Namespace) -> dict:
     }
 
 
-LAYOUT_CHOICES = ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr")
+LAYOUT_CHOICES = ("sbs", "half-sbs", "tb", "half-tb", "anaglyph", "cross", "lr", "vr180", "mv-hevc")
 
 
 def add_convert(parser: argparse.ArgumentParser) -> None:
@@ -409,6 +409,29 @@ def _print_demo(summary: dict) -> None:
         print(f"  {label}: {score}")
 
 
+def add_serve(parser: argparse.ArgumentParser) -> None:
+    from s2vg.config import ServeConfig
+
+    parser.add_argument("--host", default=default(ServeConfig, "host"), help="address to bind (default %(default)s: this machine only)")
+    parser.add_argument("--port", type=int, default=default(ServeConfig, "port"), help="port (default %(default)s)")
+    parser.add_argument("--root", default=None, help="folder whose videos the page may open by path")
+    parser.add_argument("--work-dir", default=None, help="folder for uploads, previews and results (default: a new temp folder)")
+    parser.add_argument("--max-upload-mb", type=float, default=default(ServeConfig, "max_upload_mb"), help="largest upload in MiB")
+    parser.add_argument("--auth", default=os.environ.get("S2VG_AUTH"), metavar="USER:PASSWORD",
+                        help="require HTTP basic auth (or set S2VG_AUTH)")
+
+
+def cmd_serve(args: argparse.Namespace) -> dict:
+    from s2vg.config import ServeConfig
+    from s2vg.web import serve
+
+    config = ServeConfig(
+        host=args.host, port=args.port, root=args.root, work_dir=args.work_dir, max_upload_mb=args.max_upload_mb, auth=args.auth
+    )
+    serve(config)
+    return {"command": "serve", "host": config.host, "port": config.port}
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -452,6 +475,14 @@ COMMANDS: list[Command] = [
             "s2vg eval --methods classical telea --clip my_clip.mp4 --no-figure",
             "s2vg eval --pair left.png right.png --disparity disp0.pfm",
         ),
+    ),
+    Command(
+        "serve",
+        "run the local web app: upload or pick a video, preview, convert with live progress, download",
+        add_serve,
+        cmd_serve,
+        lambda summary: None,
+        ("s2vg serve", "s2vg serve --root ~/Videos --port 8080"),
     ),
     Command(
         "info",
