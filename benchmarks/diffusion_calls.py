@@ -11,6 +11,14 @@ decoding and encoding every denoised view each step.
 
     python3 benchmarks/diffusion_calls.py                      # V=8, T=16, 50 steps, R=6, tiny, CPU
     python3 benchmarks/diffusion_calls.py --size full --device cuda --height 320 --width 576 --steps 10
+    python3 benchmarks/diffusion_calls.py --backend wan         # a tiny random Wan (timed; slow on a CPU)
+    python3 benchmarks/diffusion_calls.py --counts              # every backend's counts at its defaults
+
+``--counts`` runs each backend's sampler (its scheduler, factors, channels and frame
+limit, from a tiny random folder) with a stand-in network and VAE whose cost is nil: the
+counts depend on the schedule, the geometry and the holes, not on the weights. Frame
+evaluations count frames on the model's latent frame axis (``(F - 1) / k + 1`` for a VAE
+that compresses time by ``k``); VAE frames count pixel frames (padding included).
 
 Timings are wall-clock on whatever machine runs it (noisy on a shared CPU).
 """
@@ -28,9 +36,50 @@ from s2vg.config import DiffusionConfig
 from s2vg.geometry.frame_matrix import FrameMatrix
 from s2vg.geometry.rig import CameraRig
 from s2vg.inpaint.diffusion import FrameMatrixSampler
-from s2vg.inpaint.diffusion.backends.random_init import save_random_zeroscope
-from s2vg.inpaint.diffusion.backends.zeroscope import load_zeroscope
+from s2vg.inpaint.diffusion.backends import load_denoiser
+from s2vg.inpaint.diffusion.backends.random_init import RANDOM_MODELS
 from s2vg.inpaint.diffusion.schedulers import adapter_for, make_scheduler
+
+BACKENDS = ("zeroscope", "wan", "ltx", "cogvideox")
+
+
+class StandIn:
+    """A backend's geometry and scheduler with a free network and VAE (for counting).
+
+    Encoding averages each latent cell and each group of frames (causal first frame
+    alone); decoding repeats; the network predicts zeros.
+    """
+
+    device = torch.device("cpu")
+
+    def __init__(self, model) -> None:
+        self.name = f"stand-in for {model.name}"
+        self.scheduler = model.scheduler
+        self.spatial_factor, self.temporal_factor = model.spatial_factor, model.temporal_factor
+        self.size_multiple = getattr(model, "size_multiple", model.spatial_factor)
+        self.latent_channels, self.max_frames = model.latent_channels, model.max_frames
+        self._tokens = getattr(model, "sequence_length", None)
+
+    def sequence_length(self, frames, height, width):
+        return self._tokens(frames, height, width) if self._tokens else frames * height * width
+
+    def encode(self, frames):
+        b, f, h, w, _ = frames.shape
+        k, s = self.temporal_factor, self.spatial_factor
+        n = 1 + (f - 1) // k if k > 1 else f
+        return torch.zeros(b, self.latent_channels, n, h // s, w // s)
+
+    def decode(self, latents):
+        b, _, n, h, w = latents.shape
+        k, s = self.temporal_factor, self.spatial_factor
+        f = (n - 1) * k + 1 if k > 1 else n
+        return torch.zeros(b, f, h * s, w * s, 3)
+
+    def encode_prompt(self, prompt, negative_prompt):
+        return torch.ones(1, 1), torch.zeros(1, 1)
+
+    def predict(self, latents, timestep, cond):
+        return torch.zeros_like(latents)
 
 
 def synthetic_matrix(views: int, frames: int, height: int, width: int) -> FrameMatrix:
@@ -77,6 +126,34 @@ def reference_counts(views: int, frames: int, timesteps: list[float], config: Di
             "reinjection_frames": vae, "vae_encoded": vae + views * frames, "vae_decoded": vae + 2 * frames}
 
 
+def counts_table(args: argparse.Namespace, config: DiffusionConfig) -> None:
+    """Every backend's counts at its defaults, beside the reference schedule's."""
+    print(f"V={args.views} T={args.frames} {args.height}x{args.width}, {config.steps} steps, R={config.resample}, "
+          f"target R={config.target_resample}, frame_matrix_end={config.frame_matrix_end:g}, guidance "
+          f"{config.guidance_scale:g}; stand-in network and VAE (counts only)")
+    header = f"{'backend':12}{'f':>4}{'k':>3}{'calls':>8}{'frame evals':>13}{'VAE enc':>10}{'VAE dec':>10}{'VAE total':>11}"
+    print(header)
+    reference = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in BACKENDS:
+            folder = RANDOM_MODELS[name](f"{tmp}/{name}", size="tiny")
+            stand_in = StandIn(load_denoiser(name, model=str(folder), device="cpu"))
+            multiple = stand_in.size_multiple
+            height, width = -(-args.height // multiple) * multiple, -(-args.width // multiple) * multiple
+            matrix = synthetic_matrix(args.views, args.frames, height, width)
+            stats = FrameMatrixSampler(stand_in, config)(matrix).stats
+            vae = stats.vae_frames_encoded + stats.vae_frames_decoded
+            print(f"{name:12}{stand_in.spatial_factor:>4}{stand_in.temporal_factor:>3}{stats.model_calls:>8,}"
+                  f"{stats.frame_evaluations:>13,}{stats.vae_frames_encoded:>10,}{stats.vae_frames_decoded:>10,}{vae:>11,}")
+            if reference is None:
+                timesteps = adapter_for(make_scheduler(stand_in.scheduler, config.scheduler)).set_timesteps(config.steps)
+                reference = reference_counts(args.views, args.frames, timesteps.tolist(), config)
+    ref_vae = reference["vae_encoded"] + reference["vae_decoded"]
+    print(f"{'reference':12}{'':>4}{'':>3}{reference['model_calls']:>8,}{reference['frame_evaluations']:>13,}"
+          f"{reference['vae_encoded']:>10,}{reference['vae_decoded']:>10,}{ref_vae:>11,}  (authors' loop, per-frame VAE)")
+    print("frame evals: frames on the model's latent frame axis x batch, guidance included; VAE: pixel frames")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--views", type=int, default=8)
@@ -85,20 +162,31 @@ def main() -> None:
     parser.add_argument("--resample", type=int, default=6)
     parser.add_argument("--height", type=int, default=64)
     parser.add_argument("--width", type=int, default=96)
+    parser.add_argument("--backend", choices=BACKENDS, default="zeroscope")
+    parser.add_argument("--counts", action="store_true", help="every backend's counts with a stand-in network")
     parser.add_argument("--size", choices=("tiny", "full"), default="tiny")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default=None)
     parser.add_argument("--batch-frames", type=int, default=None, help="memory budget of one model call")
-    parser.add_argument("--max-frames", type=int, default=16)
+    parser.add_argument("--max-frames", type=int, default=None, help="frames the model takes at once (backend default)")
+    parser.add_argument("--cpu-offload", choices=("model", "sequential"), default=None)
+    parser.add_argument("--vae-tiling", action="store_true")
     args = parser.parse_args()
 
     config = DiffusionConfig(steps=args.steps, resample=args.resample, batch_frames=args.batch_frames)
+    if args.counts:
+        counts_table(args, config)
+        return
+    options = {} if args.max_frames is None else {"max_frames": args.max_frames}
+    if args.backend != "zeroscope":
+        options.update(cpu_offload=args.cpu_offload, vae_tiling=args.vae_tiling)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        folder = save_random_zeroscope(f"{tmp}/zeroscope-{args.size}", size=args.size)
-        model = load_zeroscope(folder, device=args.device, dtype=args.dtype, max_frames=args.max_frames)
-        print(f"model: random {args.size} Zeroscope-format, {sum(p.numel() for p in model.unet.parameters()) / 1e6:.1f} M "
-              f"UNet parameters, {model.dtype} on {model.device}, built and loaded in {time.perf_counter() - start:.1f} s")
+        folder = RANDOM_MODELS[args.backend](f"{tmp}/{args.backend}-{args.size}", size=args.size)
+        model = load_denoiser(args.backend, model=str(folder), device=args.device, dtype=args.dtype, **options)
+        network = model.unet if args.backend == "zeroscope" else model.transformer
+        print(f"model: random {args.size} {args.backend}, {sum(p.numel() for p in network.parameters()) / 1e6:.1f} M "
+              f"denoiser parameters, {model.dtype} on {model.device}, built and loaded in {time.perf_counter() - start:.1f} s")
         matrix = synthetic_matrix(args.views, args.frames, args.height, args.width)
         if model.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()

@@ -45,11 +45,16 @@ new one. With the default cycle and R = 6 a frame-matrix step changes direction 
 (c -> r, r -> c, c -> r', r' -> c, c -> r, and r -> c into the next step's main pass).
 For V = 8 (7 views with holes), T = 16 and k = 4 a column pass covers 7 x 17 = 119 frames
 and a row pass 16 x 9 = 144, so a step costs 3 (119 + 144) x 2 = 1,578 VAE frames against
-the reference's 2 x 128 for re-injection alone: about 40,000 VAE frames for 50 steps
-(25 of them in the frame-matrix phase) against about 3,500. That is the price of letting
-rows and columns exchange what they denoised when no latent is shared; the model calls
-and frame evaluations (counted in latent frames) stay those of the latent sampler.
-``benchmarks/diffusion_calls.py`` reports the counts per backend.
+the reference's 2 x 128 for re-injection alone. Measured with ``benchmarks/diffusion_calls.py
+--counts`` (50 steps, R = 6): 40,300 VAE frames with CogVideoX's schedule (25 steps above
+``frame_matrix_end`` = 500), 58,800 with Wan's (its flow shift of 3 keeps 37 of 50 steps
+above 500), 54,200 with LTX-Video's, against 7,360 for the reference loop with a per-frame
+VAE. That is the price of letting rows and columns exchange what they denoised when no
+latent is shared. Model calls stay one per pass (248 to 296 against the reference's 2,073)
+and frame evaluations, counted in latent frames, fall by the VAE's time factor (21,400
+for Wan, 12,500 for LTX-Video, 14,900 for CogVideoX against 43,900 for Zeroscope).
+Fewer resamples, or a lower ``frame_matrix_end`` for flow models, cut the VAE work in
+proportion.
 """
 
 from __future__ import annotations
