@@ -77,7 +77,7 @@ def test_classical_extension_takes_real_pixels_from_other_frames():
     world = torch.from_numpy((world - world.min()) / (world.max() - world.min()))
     frames = torch.stack([world[:, 3 * t:3 * t + 48] for t in range(6)])  # the camera pans right 3 px a frame
     depth = torch.full((6, 32, 48), 5.0)
-    wide, _ = extend_frames(frames, depth, 0, 6, "classical")
+    wide, _ = extend_frames(frames, depth, 0, 6)  # "auto" without a video model: classical
     assert torch.allclose(wide[0, :, 48:54], world[:, 48:54], atol=1e-6)
     stretched, _ = extend_frames(frames, depth, 0, 6, "stretch")
     assert (stretched[0, :, 48:54] - world[:, 48:54]).abs().mean() > 0.05
@@ -194,3 +194,25 @@ def test_diffusion_outpainting_with_an_oracle_returns_the_true_extension(k):
     assert torch.equal(wide[:, :, 4:28], frames)
     assert torch.allclose(wide, truth[0], atol=1e-4), float((wide - truth[0]).abs().max())
     assert torch.equal(wide_depth[:, :, :4], depth[:, :, :1].expand(-1, -1, 4))
+
+
+def test_diffusion_outpaint_then_svg_inpaint_with_a_tiny_wan(tmp_path, border_scene):
+    """The whole path with a real (tiny, random) time-compressing backend: the extension's
+    middle is the clip, the hint survives the diffusion inpainter, the source is untouched."""
+    pytest.importorskip("diffusers")
+    pytest.importorskip("transformers")
+    from s2vg.inpaint.diffusion import build_svg_inpainter
+    from s2vg.inpaint.diffusion.backends.random_init import save_random_wan
+
+    rig, m, wide, wide_depth, _, _ = border_scene
+    frames, depth = wide[:2, :, m:-m], wide_depth[:2, :, m:-m]
+    inpainter = build_svg_inpainter(model=str(save_random_wan(tmp_path / "wan")), steps=2, resample=1)
+    matrix = build_frame_matrix_outpainted(frames, depth, rig, denoiser=inpainter.denoiser, config=inpainter.config)
+    assert isinstance(matrix, OutpaintedFrameMatrix) and matrix.margins[1] > 0 and matrix.filled.any()
+    out = inpaint_outpainted(inpainter, matrix)
+    assert torch.equal(out.colors[0], frames) and torch.equal(out.known, matrix.known)
+    # The hint is kept as known pixels are: exactly, except the band that the diffusion
+    # inpainter's mask erosion hands to the model (DiffusionConfig.mask_erode).
+    kept = (out.colors == matrix.colors).all(dim=-1)[matrix.filled].float().mean()
+    assert kept > 0.8, float(kept)
+    assert torch.isfinite(out.colors).all() and out.colors.min() >= 0 and out.colors.max() <= 1

@@ -66,8 +66,8 @@ from s2vg.geometry.rig import CameraRig
 from s2vg.geometry.warp import forward_warp
 from s2vg.progress import SILENT, Progress
 
-ExtendMethod = Literal["classical", "diffusion", "mirror", "stretch"]
-EXTEND_METHODS: tuple[str, ...] = ("classical", "diffusion", "mirror", "stretch")
+ExtendMethod = Literal["auto", "classical", "diffusion", "mirror", "stretch"]
+EXTEND_METHODS: tuple[str, ...] = ("auto", "classical", "diffusion", "mirror", "stretch")
 #: Pixels warped per call (as :mod:`s2vg.geometry.build`).
 _PIXELS_PER_BATCH = 1_500_000
 
@@ -123,7 +123,7 @@ def extend_frames(
     depth_m: torch.Tensor,
     margin_left: int,
     margin_right: int,
-    method: ExtendMethod = "classical",
+    method: ExtendMethod = OutpaintConfig.method,
     denoiser: object | None = None,
     *,
     prompt: str = "",
@@ -136,7 +136,8 @@ def extend_frames(
         frames: ``(T, H, W, 3)`` float32 in [0, 1].
         depth_m: ``(T, H, W)`` depth in metres.
         margin_left, margin_right: columns to add on each side, >= 0.
-        method: ``"classical"``, ``"diffusion"``, ``"mirror"`` or ``"stretch"`` (module docstring).
+        method: ``"classical"``, ``"diffusion"``, ``"mirror"`` or ``"stretch"`` (module
+            docstring), or ``"auto"``: diffusion when a ``denoiser`` is given, else classical.
         denoiser: the :class:`~s2vg.inpaint.diffusion.VideoDenoiser` for ``"diffusion"``.
         prompt: text describing the clip (``"diffusion"``).
         config: sampler options for ``"diffusion"``; defaults to ``DiffusionConfig()``.
@@ -150,6 +151,8 @@ def extend_frames(
     frames, depth_m = _check_clip(frames, depth_m)
     if method not in EXTEND_METHODS:
         raise OptionError(f"outpaint method must be one of {', '.join(EXTEND_METHODS)}; got {method!r}")
+    if method == "auto":
+        method = "diffusion" if denoiser is not None else "classical"
     left, right = int(margin_left), int(margin_right)
     if left < 0 or right < 0:
         raise OptionError(f"outpaint margins must be >= 0 pixels; got {margin_left!r} and {margin_right!r}")
@@ -188,7 +191,7 @@ def build_frame_matrix_outpainted(
     planes: int = 4,
     cleanup: bool = True,
     margin: int | tuple[int, int] | None = OutpaintConfig.margin,
-    method: ExtendMethod = "classical",
+    method: ExtendMethod = OutpaintConfig.method,
     denoiser: object | None = None,
     prompt: str = "",
     config: DiffusionConfig | None = None,
