@@ -409,6 +409,110 @@ def _print_demo(summary: dict) -> None:
         print(f"  {label}: {score}")
 
 
+def add_generate(parser: argparse.ArgumentParser) -> None:
+    from s2vg.config import GenerateConfig
+
+    parser.add_argument("prompt", nargs="?", default="", help="what the video shows (optional with --image)")
+    parser.add_argument("-o", "--output", required=True, help="output file or folder (as for convert)")
+    parser.add_argument("--image", default=None, help="first frame for an image-to-video model")
+    gen = parser.add_argument_group("generation (defaults: the model's own)")
+    gen.add_argument("--model", default=default(GenerateConfig, "model"),
+                     help="video model: hub id or local folder; model_index.json picks the family (also the inpainter's model)")
+    gen.add_argument("--steps", type=int, default=None)
+    gen.add_argument("--guidance", type=float, default=None)
+    gen.add_argument("--negative-prompt", default=None)
+    gen.add_argument("--height", type=int, default=None)
+    gen.add_argument("--width", type=int, default=None)
+    gen.add_argument("--frames", type=int, default=None)
+    gen.add_argument("--fps", type=float, default=None)
+    gen.add_argument("--seed", type=int, default=default(GenerateConfig, "seed"))
+    gen.add_argument("--device", default=None)
+    gen.add_argument("--dtype", default=None)
+    gen.add_argument("--cpu-offload", action="store_true", help="keep modules on the CPU until used (less GPU memory)")
+    gen.add_argument("--vae-tiling", action="store_true", help="decode in tiles (less GPU memory)")
+    gen.add_argument("--mono-only", action="store_true", help="stop after generating the monocular video")
+    st = parser.add_argument_group("stereo conversion of the generated video")
+    st.add_argument("--layout", choices=LAYOUT_CHOICES, default=default(OutputConfig, "layout"))
+    st.add_argument("--divergence", type=float, default=default(StereoConfig, "divergence"), help="%% of width")
+    st.add_argument("--convergence", type=float, default=None)
+    st.add_argument("--views", type=int, default=None)
+    st.add_argument("--depth", default=default(ConvertConfig, "depth"), help="depth estimator name")
+    st.add_argument("--inpainter", default=default(ConvertConfig, "inpainter"), help="auto, svg (reuses the generator), classical")
+    st.add_argument("--inpaint-steps", type=int, default=None, help="denoising steps of the svg inpainter")
+    st.add_argument("--inpaint-resample", type=int, default=None, help="frame-matrix resamples per step")
+    st.add_argument("--upscale", type=int, default=None, choices=(2, 4), help="stereo super-resolution of the result")
+    add_output_flags(parser)
+
+
+def cmd_generate(args: argparse.Namespace) -> dict:
+    from s2vg.config import GenerateConfig, SuperResolutionConfig
+    from s2vg.convert import RigRequest
+    from s2vg.generate.api import generate
+
+    if not args.prompt and not args.image:
+        raise OptionError("give a PROMPT, or --image IMG for an image-to-video model")
+    config = GenerateConfig(
+        model=args.model, steps=args.steps, guidance=args.guidance, negative_prompt=args.negative_prompt,
+        height=args.height, width=args.width, frames=args.frames, fps=args.fps, seed=args.seed, device=args.device,
+        dtype=args.dtype, cpu_offload=args.cpu_offload, vae_tiling=args.vae_tiling,
+    )
+    inpainter_options = {k: v for k, v in (("steps", args.inpaint_steps), ("resample", args.inpaint_resample)) if v is not None}
+    convert_options = {
+        "config": ConvertConfig(depth=args.depth, inpainter=args.inpainter),
+        "rig": RigRequest(views=args.views),
+        "stereo": StereoConfig(divergence=args.divergence, convergence=args.convergence),
+        "output_config": OutputConfig(layout=args.layout),
+        "inpainter_options": inpainter_options,
+    }
+    return generate(
+        args.prompt, args.output, image=args.image, config=config, mono_only=args.mono_only,
+        convert_options=convert_options, upscale=SuperResolutionConfig(scale=args.upscale) if args.upscale else None,
+        progress=make_progress(args),
+    )
+
+
+def _print_generate(summary: dict) -> None:
+    print(f"generated {summary.get('output_frames')} frames from {summary.get('model')!r} (seed {summary.get('seed')}); "
+          f"wrote {', '.join(str(p) for p in summary.get('outputs', []))}")
+
+
+def add_upscale(parser: argparse.ArgumentParser) -> None:
+    from s2vg.config import SuperResolutionConfig
+
+    parser.add_argument("input", help="a stereo video in any of s2vg's layouts (or the _L file of an L/R pair)")
+    parser.add_argument("-o", "--output", default=None, help="output file or folder (default: next to the input)")
+    parser.add_argument("--scale", type=int, default=default(SuperResolutionConfig, "scale"), help="2 or 4 (default %(default)s)")
+    parser.add_argument("--layout", default="auto", help="the input's layout (default: detected from name, metadata or content)")
+    parser.add_argument("--output-layout", default=None, help="layout of the result (default: the input's)")
+    parser.add_argument("--method", default=default(SuperResolutionConfig, "method"), help="classical (no weights) or learned")
+    parser.add_argument("--model", default=None, help="upscaler model for --method learned: hub id or local folder")
+    parser.add_argument("--no-temporal", action="store_true", help="no temporal condition (previous upscaled frame)")
+    parser.add_argument("--no-cross-view", action="store_true", help="no cross-view condition (left eye warped to the right)")
+    parser.add_argument("--codec", choices=("h264", "hevc"), default=default(OutputConfig, "codec"))
+    parser.add_argument("--crf", type=int, default=default(OutputConfig, "crf"))
+    parser.add_argument("--png-sequence", action="store_true")
+    add_output_flags(parser)
+
+
+def cmd_upscale(args: argparse.Namespace) -> dict:
+    from s2vg.config import SuperResolutionConfig
+    from s2vg.sr.api import upscale
+
+    config = SuperResolutionConfig(
+        scale=args.scale, method=args.method, model=args.model, temporal=not args.no_temporal, cross_view=not args.no_cross_view
+    )
+    return upscale(
+        args.input, args.output, config=config, layout=None if args.layout == "auto" else args.layout,
+        output_layout=args.output_layout,
+        output_config=OutputConfig(codec=args.codec, crf=args.crf, png_sequence=args.png_sequence),
+        progress=make_progress(args),
+    )
+
+
+def _print_upscale(summary: dict) -> None:
+    print(f"upscaled x{summary.get('scale')}: wrote {', '.join(str(p) for p in summary.get('outputs', []))}")
+
+
 def add_serve(parser: argparse.ArgumentParser) -> None:
     from s2vg.config import ServeConfig
 
@@ -475,6 +579,25 @@ COMMANDS: list[Command] = [
             "s2vg eval --methods classical telea --clip my_clip.mp4 --no-figure",
             "s2vg eval --pair left.png right.png --disparity disp0.pfm",
         ),
+    ),
+    Command(
+        "generate",
+        "generate a video from a prompt (or an image) with a video model, then convert it to stereo",
+        add_generate,
+        cmd_generate,
+        _print_generate,
+        (
+            's2vg generate "an astronaut riding a horse" -o out/ --model ./zeroscope_v2_576w',
+            "s2vg generate --image first_frame.png -o out/ --model ./Wan2.1-I2V --mono-only",
+        ),
+    ),
+    Command(
+        "upscale",
+        "stereo super-resolution of a stereo video, keeping both eyes consistent",
+        add_upscale,
+        cmd_upscale,
+        _print_upscale,
+        ("s2vg upscale clip_LRF_Full_SBS.mp4 -o big/ --scale 2",),
     ),
     Command(
         "serve",
