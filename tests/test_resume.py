@@ -98,3 +98,25 @@ def test_changed_option_or_input_is_refused(clip_and_reference, tmp_path):
     assert changed_input.returncode == 2
     assert "another input" in changed_input.stderr and len(changed_input.stderr.strip().splitlines()) == 1
     assert not out.exists() and state_dir_for(out).is_dir()  # refusing touches nothing
+
+
+@pytest.mark.slow
+def test_real_clip_resumes_to_identical_frames(tmp_path):
+    """The same on real content (the dolphins sample at a quarter size), killed in the render pass."""
+    import cv2
+
+    from s2vg.io import VideoWriter
+
+    source = Path(__file__).resolve().parents[2] / "shared" / "samples" / "videos" / "davis_dolphins.mp4"
+    if not source.exists():
+        pytest.skip("../shared/samples/videos is not present next to the repository")
+    frames, info = read_frames(source, max_frames=32)
+    clip = tmp_path / "dolphins.mp4"
+    with VideoWriter(clip, fps=info.fps, width=240, height=136, crf=10, preset="veryfast") as writer:
+        writer.write(np.stack([cv2.resize(f, (240, 136), interpolation=cv2.INTER_AREA) for f in frames]))
+    options = ["--depth", "heuristic", "--chunk-frames", "8", "--quiet"]
+    assert _run([str(clip), "-o", str(tmp_path / "whole.mp4"), *options]).returncode == 0
+    out = tmp_path / "resumed.mp4"
+    assert _run([str(clip), "-o", str(out), *options], kill={"key": "segments", "count": 2}).returncode == -signal.SIGKILL
+    assert _run([str(clip), "-o", str(out), *options, "--resume"]).returncode == 0
+    assert out.read_bytes() == (tmp_path / "whole.mp4").read_bytes()

@@ -21,6 +21,7 @@ class LocalExecutor:
         and after a failure that a resume cannot fix (bad input or options).
         """
         from s2vg.jobs.assemble import assemble
+        from s2vg.jobs.job import update_progress
         from s2vg.jobs.render import pending_chunks, render_chunks, render_direct
         from s2vg.jobs.summary import job_summary
 
@@ -46,7 +47,9 @@ class LocalExecutor:
             if discard_state_after(exc):
                 spec.state.remove()
             raise
-        if not keep_state:
+        if keep_state:
+            update_progress(spec, complete=True)
+        else:
             spec.state.remove()
         return job_summary(spec, result, seconds, time.perf_counter() - start, self.name, keep_state)
 

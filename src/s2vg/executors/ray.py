@@ -205,12 +205,15 @@ class _Run:
             self.finished(job, value)
 
     def finished(self, job: int, assemble_seconds: float) -> None:
+        from s2vg.jobs.job import update_progress
         from s2vg.jobs.summary import job_summary
 
         spec = self.specs[job]
         if assemble_seconds:
             self.seconds[job]["assemble"] = assemble_seconds
-        if not self.keep_state:
+        if self.keep_state:
+            update_progress(spec, complete=True)
+        else:
             spec.state.remove()
         self.seconds[job].pop("render", None)
         total = time.perf_counter() - self.begin[job]

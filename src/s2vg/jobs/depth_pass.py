@@ -183,7 +183,7 @@ class _Pass:
         chunk = frame // self.n
         for path in (self.state.raw_path(chunk), self.state.depth_path(chunk)):
             if path.exists():
-                stamps = self.state.load_arrays(path)["pts"]
+                stamps = _load_member(path, "pts")
                 index = frame - chunk * self.n
                 if index < len(stamps) and stamps[index] >= 0:
                     return int(stamps[index])

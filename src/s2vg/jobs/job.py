@@ -349,7 +349,7 @@ def open_state(spec: JobSpec, resume: bool) -> bool:
             manifest = state.load_manifest()
         except (OSError, ValueError):
             manifest = None
-        if resume and manifest is not None:
+        if resume and manifest is not None and not manifest.get("progress", {}).get("complete"):
             where = f"cannot resume {spec.outputs[0]}: its job state {str(state.folder)!r}"
             if manifest.get("state_version") != STATE_VERSION:
                 raise OptionError(f"{where} has layout version {manifest.get('state_version')}, this s2vg writes {STATE_VERSION}; run without --resume to start over")
@@ -365,7 +365,8 @@ def open_state(spec: JobSpec, resume: bool) -> bool:
             if difference:
                 raise OptionError(f"{where} used other options ({difference}); give the same options, or run without --resume to start over")
             return True
-        if manifest is not None and not resume:
+        unfinished = manifest is not None and not manifest.get("progress", {}).get("complete")
+        if unfinished and not resume:
             warnings.warn(f"discarding the unfinished job state {str(state.folder)!r} (--resume would have continued it)", stacklevel=3)
         state.remove()
     state.save_manifest(
