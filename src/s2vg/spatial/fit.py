@@ -19,8 +19,10 @@ deterministic, so one seed gives one result (on the same machine and thread coun
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -60,6 +62,18 @@ def resolve_device(name: str) -> torch.device:
 
         raise OptionError("device cuda was asked for but no CUDA device is available; use --device cpu or auto")
     return torch.device(name)
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run with ``count`` torch CPU threads (None: unchanged), restoring the previous number."""
+    previous = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _gaussian_window(size: int = 11, sigma: float = 1.5, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -213,6 +227,11 @@ def fit_scene(
     Raises:
         InputError: fewer than 2 views, or ``times`` of the wrong length.
     """
+    with torch_threads(config.threads):
+        return _fit(matrix, config, times, progress)
+
+
+def _fit(matrix: FrameMatrix, config: SpatialFitConfig, times: torch.Tensor | None, progress: Progress) -> FitResult:
     if matrix.views < 2:
         raise InputError(f"spatial fitting needs a frame matrix of at least 2 views; got {matrix.views}")
     t_count = matrix.frames
@@ -300,8 +319,9 @@ def fit_scene(
             if def_opt is not None:
                 def_opt.zero_grad(set_to_none=True)
             score = psnr(image, targets[view, frame])
-            history.append((float(loss), score))
-            bar.update(1, loss=f"{float(loss):.4f}", psnr=f"{score:.2f}")
+            loss_value = float(loss.detach())
+            history.append((loss_value, score))
+            bar.update(1, loss=f"{loss_value:.4f}", psnr=f"{score:.2f}")
             if densify_from <= it < densify_until and (it + 1 - densify_from) % config.densify_every == 0:
                 done = _densify(params, opt, grad_sum, seen, rig.focal, config, generator)
                 for key in counts:
