@@ -681,6 +681,9 @@ class SpatialFitConfig:
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``; defaults to ``"auto"``.
         backend: rasteriser, ``"auto"`` (gsplat on CUDA when installed), ``"torch"`` or
             ``"gsplat"``; defaults to ``"auto"``.
+        threads: CPU threads torch uses during the fit (restored afterwards); on a machine
+            shared with other busy processes 1 is often several times faster than more,
+            because torch's threads wait for each other; defaults to None (torch's setting).
     """
 
     iterations: int = 1000
@@ -713,8 +716,11 @@ class SpatialFitConfig:
     tile_size: int = 4
     device: str = "auto"
     backend: str = "auto"
+    threads: int | None = None
 
     def __post_init__(self) -> None:
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise OptionError(f"threads must be an integer >= 1; got {self.threads!r}")
         for name in ("iterations", "init_stride", "init_gaussians", "max_gaussians", "densify_every", "tile_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
