@@ -213,9 +213,12 @@ class _Pass:
             else:
                 raw = self.estimator(frames)
         raw = np.asarray(raw, np.float32)
-        if raw.shape != frames.shape[:3] or not np.isfinite(raw).all():
-            raise InputError(f"depth for frames {start}..{start + len(indices) - 1} has shape {raw.shape} or non-finite values; "
-                             f"expected finite values of shape {frames.shape[:3]}")
+        source = f"depth file {self.depth_file.name!r}" if self.depth_file is not None else f"estimator {self.spec.estimator!r}"
+        if raw.shape != frames.shape[:3]:
+            raise InputError(f"{source} gave depth of shape {raw.shape} for frames of shape {frames.shape[:3]}; give depth of this clip")
+        if not self.literal and not np.isfinite(raw).all():
+            raise InputError(f"{source} gave NaN or infinite inverse depth in frames {start}..{start + len(indices) - 1}; "
+                             "give finite values (fill invalid pixels first)")
         pts = np.array([-1 if self.pts[i] is None else self.pts[i] for i in indices], np.int64)
         if self.literal:
             self.store_literal(chunk, raw, pts)
@@ -232,17 +235,15 @@ class _Pass:
         """Metric depth or disparity: convert to metres and store as the finished chunk."""
         import torch
 
+        from s2vg.config import RigConfig
         from s2vg.geometry.depth import check_metric_depth, disparity_to_depth
-        from s2vg.geometry.rig import default_focal
 
         tensor = torch.from_numpy(values)
         if self.spec.depth.kind == "metric":
             depth_m = check_metric_depth(tensor)
         else:
-            rig = self.spec.rig
-            focal = rig.focal if rig.focal is not None else default_focal(self.spec.info.width)
-            baseline = rig.baseline if rig.baseline is not None else 0.08
-            depth_m = disparity_to_depth(tensor, focal, baseline)
+            baseline = self.spec.rig.baseline if self.spec.rig.baseline is not None else RigConfig.baseline
+            depth_m = disparity_to_depth(tensor, self.spec.focal, baseline)
         flat = (1.0 / depth_m).flatten().numpy()
         # Every stride-th value of the whole clip flattened (as one in-memory pass would take):
         # the first one in this chunk sits at the offset that completes the previous chunks.
@@ -252,12 +253,9 @@ class _Pass:
         )
         self.ckpt.depth_chunks = chunk + 1
 
-    def can_stabilise(self, chunk: int, decoded_all: bool) -> bool:
-        start, stop = chunk * self.n, (chunk + 1) * self.n
-        estimated = self.ckpt.raw_chunks * self.n
-        if decoded_all:
-            return start < (self.ckpt.frames or 0) and estimated >= (self.ckpt.frames or 0)
-        return estimated >= stop + self.w
+    def can_stabilise(self, chunk: int) -> bool:
+        """Whether the ``w`` frames after ``chunk`` are estimated (before the end of the video is known)."""
+        return self.ckpt.raw_chunks * self.n >= (chunk + 1) * self.n + self.w
 
     def stabilise_chunk(self, chunk: int) -> None:
         from s2vg.depth.stabilize import stabilize_inv_depth
@@ -365,7 +363,7 @@ def run_depth_pass(spec: JobSpec, progress: Progress = SILENT) -> DepthPassResul
                 if len(run.pending) == n:
                     run.estimate_chunk()
                     estimate_from = ckpt.raw_chunks * n
-                    while not run.literal and ckpt.depth_chunks < ckpt.raw_chunks and run.can_stabilise(ckpt.depth_chunks, False):
+                    while not run.literal and ckpt.depth_chunks < ckpt.raw_chunks and run.can_stabilise(ckpt.depth_chunks):
                         run.stabilise_chunk(ckpt.depth_chunks)
                         bar.update(n)
                     if run.literal:

@@ -19,9 +19,22 @@ render pass, per frame frames 12, depth 4 x 3 (inverse, normalised, metres), fra
                        composed output of ``N`` frames (24 B/px for side-by-side)
 =====================  ===============================================================
 
-The measured peak (``benchmarks/long_video.py``) also holds the interpreter, torch, OpenCV
-and PyAV (a base of about 0.3-0.5 GB), a model's weights when one is used, and the
-encoder's own buffers (x264 keeps about 40 frames of look-ahead: ~60 B/px of output).
+On top of the frame buffers a job holds about 80 MiB of fixed native buffers (x264's
+look-ahead and frame threads, PyAV, OpenCV and torch thread pools), and below everything
+the interpreter with its libraries (about 260 MiB of RSS here) and a model's weights when
+one is used. Measured peak RSS above that base (``benchmarks/long_video.py``, heuristic
+depth, classical fill, C = 4, w = 3), against the bound this module computes:
+
+=========  ==  =  ============  ===========
+size       N   V  measured MiB  bound MiB
+=========  ==  =  ============  ===========
+64x96      8   2   62            103
+128x192    4   2  125            141
+128x192    8   2  149            172
+128x192   16   2  180            233
+128x192    8   4  175            223
+256x384    8   2  375            446
+=========  ==  =  ============  ===========
 """
 
 from __future__ import annotations
@@ -34,10 +47,13 @@ RENDER_BYTES_PER_PX = 24
 MATRIX_BYTES_PER_PX_VIEW = 68
 #: Bytes per output pixel buffered by the composition and the encoder.
 OUTPUT_BYTES_PER_PX = 24 + 60
+#: Fixed native buffers of a running job (encoder, thread pools), measured.
+FIXED_BYTES = 80 * 2**20
 
 FORMULA = (
-    "peak ~ base + H*W * max(53*(2N + w), (24 + 68*V)*(N + 2C) + 84*N*out_px_ratio) bytes "
-    "(N chunk frames, C context frames, w stabilisation window, V views; base = interpreter and libraries)"
+    "peak RSS <= base + 80 MiB + H*W * max(53*(2N + w), (24 + 68*V)*(N + 2C) + 84*N*out_px_ratio) bytes "
+    "(N chunk frames, C context frames, w stabilisation window, V views, out_px_ratio output/input pixels; "
+    "base = the interpreter with its libraries and any model weights); independent of the length"
 )
 
 
@@ -64,17 +80,19 @@ def memory_bound(
 
     Returns:
         ``{"bytes": int, "mib": float, "depth_pass_bytes": int, "render_pass_bytes": int,
-        "formula": str}``; the bytes exclude the fixed base (interpreter, libraries, weights).
+        "fixed_bytes": int, "formula": str}``: ``bytes`` is the larger pass plus the fixed
+        native buffers; the base (interpreter, libraries, weights) is not included.
     """
     pixels = height * width
     depth_pass = DEPTH_PASS_BYTES_PER_PX * pixels * (2 * chunk_frames + window)
     render_pass = (RENDER_BYTES_PER_PX + MATRIX_BYTES_PER_PX_VIEW * views) * pixels * (chunk_frames + 2 * context_frames)
     render_pass += int(OUTPUT_BYTES_PER_PX * pixels * chunk_frames * output_pixels_ratio)
-    peak = max(depth_pass, render_pass)
+    peak = max(depth_pass, render_pass) + FIXED_BYTES
     return {
         "bytes": int(peak),
         "mib": round(peak / 2**20, 1),
         "depth_pass_bytes": int(depth_pass),
         "render_pass_bytes": int(render_pass),
+        "fixed_bytes": FIXED_BYTES,
         "formula": FORMULA,
     }
