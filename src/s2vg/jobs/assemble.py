@@ -61,6 +61,7 @@ def concat_video_segments(
     options = {"movflags": "+faststart"} if output.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
     container = copier = None
     written = 0
+    last_dts: Fraction | None = None  # seconds
     try:
         container = av.open(str(tmp), mode="w", options=options)
         with av.open(str(segments[0])) as first:
@@ -78,17 +79,18 @@ def concat_video_segments(
                         "convert again without --resume (were the encoder or its options changed?)"
                     )
                 offset = round(Fraction(start) / Fraction(fps) / stream.time_base)
-                for packet in source.demux(stream):
-                    if packet.size == 0 or packet.dts is None:
-                        continue  # the demuxer's end-of-stream marker
+                packets = [p for p in source.demux(stream) if p.size]  # one chunk: a bounded list
+                for packet, dts in zip(packets, _decoding_times(packets)):
                     packet.pts = None if packet.pts is None else packet.pts + offset
-                    packet.dts = packet.dts + offset
-                    seconds = float(packet.dts * stream.time_base)
+                    packet.dts = dts + offset
+                    if last_dts is not None and packet.dts * stream.time_base <= last_dts:
+                        packet.dts = int(last_dts / stream.time_base) + 1  # strictly increasing across segments
+                    last_dts = packet.dts * stream.time_base
                     packet.stream = video
                     container.mux(packet)
                     written += 1
                     if copier is not None:
-                        copier.advance(seconds)
+                        copier.advance(float(last_dts))
         if copier is not None:
             shorter = source_frames is not None and written < source_frames
             copier.finish(written / float(fps) if shorter else None)
@@ -117,6 +119,21 @@ def concat_video_segments(
         if tmp.exists():
             _remove(tmp)
     return written
+
+
+def _decoding_times(packets: list[av.Packet]) -> list[int]:
+    """Decoding timestamps of one segment's packets (in decoding order).
+
+    MP4 stores them; Matroska stores none for reordered frames. Missing ones are rebuilt
+    as the sorted presentation times moved back by the largest reordering, which keeps them
+    increasing and never after their presentation time.
+    """
+    if all(p.dts is not None for p in packets):
+        return [int(p.dts) for p in packets]
+    pts = [int(p.pts) for p in packets]
+    ordered = sorted(pts)
+    delay = max(0, *(o - t for o, t in zip(ordered, pts)))
+    return [o - delay for o in ordered]
 
 
 def _join_images(folders: list[Path], starts: list[int], output: Path) -> None:
