@@ -662,8 +662,10 @@ class SpatialFitConfig:
         densify_every: iterations between densification steps; defaults to 100.
         densify_start, densify_stop: fractions of the iterations between which
             densification and pruning run; default to 0.1 and 0.6.
-        grad_threshold: mean screen-space (NDC) gradient of a Gaussian's mean above which
-            it is cloned or split; defaults to 0.0002 (3DGS).
+        grad_threshold: mean screen-space gradient of a Gaussian's mean (in pixels, of the
+            loss summed over the image's pixels, so independent of the image size) above
+            which it is cloned or split; defaults to 1.0 (3DGS's 0.0002 in NDC at one
+            megapixel is about 0.4; the pixel-dense initialisation needs less growth).
         split_px: Gaussians larger than this many pixels (largest standard deviation at
             their depth) are split, smaller ones cloned; defaults to 2.0.
         prune_opacity: Gaussians below this opacity are removed; defaults to 0.005.
@@ -701,7 +703,7 @@ class SpatialFitConfig:
     densify_every: int = 100
     densify_start: float = 0.1
     densify_stop: float = 0.6
-    grad_threshold: float = 0.0002
+    grad_threshold: float = 1.0
     split_px: float = 2.0
     prune_opacity: float = 0.005
     lr_means: float = 1.6e-4

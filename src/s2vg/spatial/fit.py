@@ -11,7 +11,9 @@ The loop (3DGS with a deformation field, 4DGaussians-style):
    count ``filled_weight`` times as much as real ones.
 3. Between ``densify_start`` and ``densify_stop``, every ``densify_every`` iterations,
    Gaussians whose mean screen-space gradient exceeds ``grad_threshold`` are cloned
-   (small) or split in two (large), and nearly transparent ones are pruned.
+   (small) or split in two (large), and nearly transparent ones are pruned. The gradient
+   is that of the loss summed over pixels, so the threshold does not depend on the
+   image size.
 
 Everything random comes from one seeded generator, and the CPU kernels used are
 deterministic, so one seed gives one result (on the same machine and thread count).
@@ -186,6 +188,11 @@ def _densify(
         size_px = scales.max(dim=1).values * focal / params["means"].detach()[:, 2].clamp_min(1e-3)
         split = candidates & (size_px > config.split_px)
         clone = candidates & ~split
+        # A clone and its parent share the parent's opacity a as 1 - sqrt(1 - a) each, so
+        # the two together render what the parent did (plain 3DGS doubles it instead).
+        opacity = torch.sigmoid(params["opacity_logits"].detach())
+        shared = torch.logit(1 - torch.sqrt(1 - opacity.clamp(max=1 - 1e-6)), eps=1e-6)
+        params["opacity_logits"].data[clone] = shared[clone]
         extra = {name: params[name].detach()[clone] for name in PARAM_NAMES}
         if bool(split.any()):
             # Two children sampled inside the parent, each 1.6x smaller (3DGS).
@@ -305,11 +312,12 @@ def _fit(matrix: FrameMatrix, config: SpatialFitConfig, times: torch.Tensor | No
             loss.backward()
             with torch.no_grad():
                 if densify_from <= it < densify_until and means2d.grad is not None:
-                    # Screen gradient in NDC units, as the 3DGS threshold expects.
-                    g = means2d.grad[0]
-                    ndc = torch.sqrt((g[:, 0] * width / 2) ** 2 + (g[:, 1] * height / 2) ** 2)
+                    # Screen gradient of the *summed* per-pixel loss (pixels x mean gradient):
+                    # unlike 3DGS's NDC gradient of the mean loss it does not depend on the
+                    # image size (0.0002 in NDC at one megapixel is about 0.4 here).
+                    g = means2d.grad[0].norm(dim=-1) * (width * height)
                     visible = rendered.meta["radii"][0].amax(-1) > 0
-                    grad_sum += torch.where(visible, ndc, torch.zeros_like(ndc))
+                    grad_sum += torch.where(visible, g, torch.zeros_like(g))
                     seen += visible.float()
             # Positions: exponential decay to 1/100 of the initial step over the fit.
             opt.set_lr("means", lrs["means"] * 0.01 ** (it / max(1, config.iterations - 1)))

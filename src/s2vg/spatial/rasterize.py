@@ -467,13 +467,19 @@ def composite(projected: Projected, opacities: torch.Tensor, colors: torch.Tenso
 
 def _rasterize_torch(means, quats, scales, opacities, colors, viewmats, Ks, width, height, *, near_plane, far_plane, eps2d, sh_degree, tile_size):
     covars = covariance_3d(quats, scales)
-    images, depths, alphas, means2d_all, radii_all, z_all, pairs = [], [], [], [], [], [], 0
-    for cam in range(viewmats.shape[0]):
-        proj = project_gaussians(
-            means, covars, opacities, viewmats[cam], Ks[cam], width, height, eps2d=eps2d, near_plane=near_plane, far_plane=far_plane
-        )
+    cameras = range(viewmats.shape[0])
+    projections = [
+        project_gaussians(means, covars, opacities, viewmats[c], Ks[c], width, height, eps2d=eps2d, near_plane=near_plane, far_plane=far_plane)
+        for c in cameras
+    ]
+    # The stacked means are what the compositor reads, so meta["means2d"].grad is the
+    # screen-space gradient that densification needs.
+    means2d = torch.stack([p.means2d for p in projections])
+    images, depths, alphas, pairs = [], [], [], 0
+    for c, proj in zip(cameras, projections):
+        proj = proj._replace(means2d=means2d[c])
         if sh_degree is not None:
-            campos = -viewmats[cam, :3, :3].T @ viewmats[cam, :3, 3]
+            campos = -viewmats[c, :3, :3].T @ viewmats[c, :3, 3]
             feats = eval_sh(sh_degree, means - campos, colors)
         else:
             feats = colors
@@ -483,14 +489,11 @@ def _rasterize_torch(means, quats, scales, opacities, colors, viewmats, Ks, widt
         images.append(sums[..., :-1])
         depths.append(torch.where(alpha > 0, sums[..., -1] / alpha.clamp_min(1e-10), torch.zeros_like(alpha)))
         alphas.append(alpha)
-        means2d_all.append(proj.means2d)
-        radii_all.append(torch.ceil(proj.radii).int())
-        z_all.append(proj.depths)
         pairs += bins.gauss.numel()
     meta = {
-        "means2d": torch.stack(means2d_all),
-        "radii": torch.stack(radii_all),
-        "depths": torch.stack(z_all),
+        "means2d": means2d,
+        "radii": torch.stack([torch.ceil(p.radii).int() for p in projections]),
+        "depths": torch.stack([p.depths for p in projections]),
         "pairs": pairs,
         "backend": "torch",
     }
