@@ -159,11 +159,21 @@ def spatial(
         InputError: unreadable input, a matrix of fewer than 2 views or without depth,
             a bad path file. OptionError, MissingWeightsError, OutputError as their names say.
     """
+    from s2vg.spatial.fit import torch_threads
+
+    with torch_threads(fit.threads):
+        return _spatial(
+            input_path, output, config=config, fit=fit, path=path, output_config=output_config, save_scene=save_scene,
+            depth=depth, depth_stage=depth_stage, fps=fps, inpainter_options=inpainter_options,
+            progress=progress or Progress(enabled=False),
+        )
+
+
+def _spatial(input_path, output, *, config, fit, path, output_config, save_scene, depth, depth_stage, fps, inpainter_options, progress) -> dict:
     from s2vg.spatial.fit import fit_scene
     from s2vg.spatial.paths import build_path
     from s2vg.spatial.render import render_path
 
-    progress = progress or Progress(enabled=False)
     start = time.perf_counter()
     audio_source = None
     if is_matrix_folder(input_path):
@@ -216,24 +226,31 @@ def render(
     device: str = "auto",
     backend: str = "auto",
     tile_size: int = SpatialFitConfig.tile_size,
+    threads: int | None = None,
     progress: Progress | None = None,
 ) -> dict:
     """``s2vg render``: render a saved scene folder along a camera path.
 
+    Args:
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        backend: rasteriser, ``auto``, ``torch`` or ``gsplat``.
+        threads: torch CPU threads while rendering (see ``SpatialFitConfig.threads``).
+
     Raises:
         InputError: unreadable scene folder, bad path file.
     """
-    from s2vg.spatial.fit import resolve_device
+    from s2vg.spatial.fit import resolve_device, torch_threads
     from s2vg.spatial.render import render_path
     from s2vg.spatial.scene import load_scene
 
     progress = progress or Progress(enabled=False)
     start = time.perf_counter()
     scene = load_scene(scene_dir, device=resolve_device(device))
-    rendered = render_path(
-        scene, output, name_source=Path(scene_dir), path=path, output_config=output_config,
-        tile_size=tile_size, backend=backend, progress=progress,
-    )
+    with torch_threads(threads):
+        rendered = render_path(
+            scene, output, name_source=Path(scene_dir), path=path, output_config=output_config,
+            tile_size=tile_size, backend=backend, progress=progress,
+        )
     return {
         "command": "render",
         "scene": str(scene_dir),
