@@ -144,7 +144,7 @@ class JobSpec:
             "inpainter_options": {k: repr(v) for k, v in sorted(self.inpainter_options.items())},
             "views": self.views,
             "estimator": self.estimator,
-            "outputs": [str(p) for p in self.outputs],
+            "outputs": [str(p.resolve()) for p in self.outputs],
         }
 
 

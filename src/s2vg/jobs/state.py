@@ -39,6 +39,20 @@ def state_dir_for(output: Path) -> Path:
     return output.parent / f".{output.name}{STATE_SUFFIX}"
 
 
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries, so that renames reach the disk in the order they were made."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync folders; the files themselves are synced
+    finally:
+        os.close(fd)
+
+
 def _atomic_write(path: Path, write: Any) -> None:
     """Call ``write(handle)`` on a temporary file beside ``path``, flush it to disk, rename it."""
     try:
@@ -53,6 +67,7 @@ def _atomic_write(path: Path, write: Any) -> None:
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
+        _sync_folder(path.parent)
     except OSError as exc:
         raise OutputError(
             f"job state {str(path)!r} cannot be written ({exc.strerror or exc}); free disk space or choose another "
