@@ -249,7 +249,8 @@ class _Pass:
         # the first one in this chunk sits at the offset that completes the previous chunks.
         offset = (-chunk * self.n * values.shape[1] * values.shape[2]) % self.sample_stride
         self.state.save_arrays(
-            self.state.depth_path(chunk), depth_m=depth_m.numpy(), pts=pts, samples=flat[offset :: self.sample_stride].copy()
+            self.state.depth_path(chunk), compressed=True, depth_m=depth_m.numpy(), pts=pts,
+            samples=flat[offset :: self.sample_stride].copy(),
         )
         self.ckpt.depth_chunks = chunk + 1
 
@@ -285,7 +286,7 @@ class _Pass:
         stored = storage_precision(stable)
         lo, hi = frame_percentiles(stored.astype(np.float32), stage.low_pct, stage.high_pct)
         pts = np.array([-1 if self.pts.get(i) is None else self.pts[i] for i in range(start, stop)], np.int64)
-        self.state.save_arrays(self.state.depth_path(chunk), inv_depth=stored, lo=lo, hi=hi, pts=pts)
+        self.state.save_arrays(self.state.depth_path(chunk), compressed=True, inv_depth=stored, lo=lo, hi=hi, pts=pts)
         self.ckpt.depth_chunks = chunk + 1
         self.state.save_checkpoint(self.ckpt)
         # Raw chunks that no later stabilisation reads are deleted: the state stays small.
