@@ -167,7 +167,8 @@ def test_inner_view_takes_the_outer_views_fill():
     assert same.mean() > 0.9  # measured 1.0
     assert out[1, 0, ys, xs, 1].mean() > 0.3  # green background, not the blackened edge
 
-    alone = ClassicalInpainter(views=False)(matrix).colors.numpy()
+    # (border runs read past their end column; give them the plain rule here too)
+    alone = ClassicalInpainter(views=False, border_skip=0, border_window=1)(matrix).colors.numpy()
     assert alone[1, 0, ys, xs, 1].mean() < 0.1
 
 
@@ -248,3 +249,21 @@ def test_options_and_errors():
     assert inpainter.name == "classical" and inpainter.config.smooth_sigma == 0.0
     with pytest.raises(InputError, match="FrameMatrix"):
         ClassicalInpainter()(torch.zeros(2, 2, 4, 4, 3))
+
+
+def test_border_strip_ignores_the_sources_edge_columns():
+    """The strip beyond the source's border is filled from inside, not from a bad edge column."""
+    h, w = 12, 40
+    colors = torch.full((2, 1, h, w, 3), 0.6)
+    colors[:, :, :, :, 2] = 0.9
+    known = torch.ones((2, 1, h, w), dtype=torch.bool)
+    known[1, :, :, w - 6 :] = False  # the strip a view to the right shows beyond the border
+    colors[1, :, :, w - 6 :] = 0.0
+    colors[1, :, :, w - 8 : w - 6] = 0.05  # the source's dark outermost columns, warped
+    depth = torch.full((2, 1, h, w), 3.0) * known
+    from s2vg.geometry.rig import CameraRig
+
+    rig = CameraRig(width=w, height=h, focal=50.0, positions=np.array([[0.0, 0, 0], [0.02, 0, 0]]))
+    matrix = FrameMatrix(colors=colors, known=known, depth=depth, rig=rig)
+    out = ClassicalInpainter(temporal=False)(matrix).colors.numpy()
+    np.testing.assert_allclose(out[1, 0, :, w - 6 :], 0.6 * np.ones((h, 6)).reshape(h, 6, 1) * [1, 1, 1.5], atol=1e-5)

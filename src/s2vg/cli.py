@@ -206,6 +206,10 @@ def add_convert(parser: argparse.ArgumentParser) -> None:
     inp = parser.add_argument_group("inpainting")
     inp.add_argument("--inpainter", default=default(ConvertConfig, "inpainter"),
                      help="auto, classical, svg (diffusion), or a baseline: black, telea, nearest-background")
+    inp.add_argument("--outpaint", action=argparse.BooleanOptionalAction, default=None,
+                     help="extend the source beyond the border a new view reveals, then warp (default: on for svg only)")
+    inp.add_argument("--outpaint-method", default=default(ConvertConfig, "outpaint_method"),
+                     choices=("auto", "classical", "diffusion", "mirror", "stretch"), help="how to extend (default %(default)s)")
     add_diffusion_flags(parser)
     run = parser.add_argument_group("run")
     run.add_argument("--max-frames", type=int, default=None, help="convert only the first N frames")
@@ -246,6 +250,7 @@ def cmd_convert(args: argparse.Namespace) -> dict:
         config=ConvertConfig(
             depth=depth_name, inpainter=args.inpainter, chunk_frames=args.chunk_frames,
             context_frames=args.context_frames, max_frames=args.max_frames,
+            outpaint=args.outpaint, outpaint_method=args.outpaint_method,
         ),
         rig=RigRequest(mode=args.mode, views=args.views, baseline=args.baseline, focal=args.focal),
         depth=DepthConfig(kind=args.depth_kind, far=args.far, near=args.near),

@@ -160,6 +160,11 @@ def record_segment(spec: JobSpec, chunk: int) -> None:
     update_progress(spec, segments=sorted(done | {chunk}))
 
 
+def outpaint_enabled(spec: JobSpec) -> bool:
+    """Outpaint-then-inpaint: as asked, else on for the diffusion inpainter only."""
+    return spec.config.outpaint if spec.config.outpaint is not None else spec.inpainter == "svg"
+
+
 def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_start: int, frames: np.ndarray,
                  rig=None, progress: Progress = SILENT, writer=None) -> None:
     """Render one chunk from its frames with context, and write its segment(s).
@@ -180,16 +185,26 @@ def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_star
 
     from s2vg.convert import eye_views
     from s2vg.geometry.build import build_frame_matrix
+    from s2vg.inpaint.outpaint import build_frame_matrix_outpainted, inpaint_outpainted
     from s2vg.io.layouts import compose_streams, output_size
     from s2vg.io.writer import ImageSequenceWriter
 
     rig = rig if rig is not None else camera_rig(spec, result)
     start, stop = spec.chunk_span(chunk, result.frames)
     depth_m = depth_in_metres(spec, result, window_start, window_start + len(frames))
+    inpainter = build_inpainter(spec)
     with progress.timer("frame matrix"):
-        matrix = build_frame_matrix(torch.from_numpy(frames), depth_m, rig)
+        if outpaint_enabled(spec):
+            svg = getattr(inpainter, "name", "") == "svg"
+            matrix = build_frame_matrix_outpainted(
+                torch.from_numpy(frames), depth_m, rig, method=spec.config.outpaint_method,
+                denoiser=inpainter.denoiser if svg else None, prompt=inpainter.prompt if svg else "",
+                config=inpainter.config if svg else None,
+            )
+        else:
+            matrix = build_frame_matrix(torch.from_numpy(frames), depth_m, rig)
     with progress.timer("inpaint"):
-        filled = build_inpainter(spec)(matrix)
+        filled = inpaint_outpainted(inpainter, matrix)
     core = slice(start - window_start, stop - window_start)
     left_view, right_view = eye_views(rig)
     left, right = filled.colors[left_view, core], filled.colors[right_view, core]

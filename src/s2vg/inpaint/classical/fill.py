@@ -148,6 +148,8 @@ def _fill_from_background(c: np.ndarray, d: np.ndarray, avail: np.ndarray, confi
         c, avail, d, anchors,
         skip=config.edge_skip, window=config.background_window,
         seam_px=config.seam_px, depth_tolerance=config.depth_tolerance,
+        border_skip=config.border_skip, border_window=config.border_window,
+        border_tolerance=config.border_tolerance,
     )
     values = smooth_across_rows(
         values, z_bg, anchors.t, anchors.y, anchors.x, avail.shape,

@@ -74,6 +74,9 @@ def row_fill_values(
     window: int,
     seam_px: float,
     depth_tolerance: float,
+    border_skip: int = 0,
+    border_window: int = 1,
+    border_tolerance: float = 0.06,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill colour and depth of hole pixels that have an anchor, from the background side.
 
@@ -83,6 +86,12 @@ def row_fill_values(
         skip, window, depth_tolerance: see :func:`side_colours`.
         seam_px: decay length in pixels of the blend toward the end colour; the weight
             of the end colour at distance d is exp(-d / seam_px). 0 turns it off.
+        border_skip, border_window: ``skip`` and ``window`` for runs that reach the end of
+            the row (the strip beyond the source's border). Their only end comes from the
+            source's outermost columns, which often carry encoder or scaler artefacts (a
+            dark or bright line); extending that line would paint a band. The mean of those
+            columns replaces the end colour where the two differ by more than
+            ``border_tolerance`` (mean absolute RGB in [0, 1]).
 
     Returns:
         ``(values (N, 3) float32, depth (N,) float32)``.
@@ -94,6 +103,17 @@ def row_fill_values(
         skip=skip, window=window, depth_tolerance=depth_tolerance,
     )
     values = _seam_blend(edge, mean, dist, seam_px)
+    border = a.open_end & ((border_skip != skip) | (border_window != window))
+    if border.any():
+        b_edge, b_mean = side_colours(
+            colors, avail, depth, a.t[border], a.y[border], a.anchor[border], a.direction[border], a.depth[border],
+            skip=border_skip, window=border_window, depth_tolerance=depth_tolerance,
+        )
+        # Only an end column that stands out from the columns behind it is an artefact;
+        # a clean edge stays the best predictor of what lies beyond it.
+        stands_out = np.abs(b_edge - b_mean).mean(axis=1) > border_tolerance
+        rows = np.flatnonzero(border)[stands_out]
+        values[rows] = b_mean[stands_out]
     two = a.other >= 0
     if two.any():
         o_edge, o_mean = side_colours(

@@ -34,6 +34,8 @@ class HoleAnchors:
             surface (depths within the same-surface ratio), else -1; such pixels are
             interpolated between both ends (cracks, not disocclusions).
         other_depth: ``(N,)`` float32 depth at ``other`` (0 where unused).
+        open_end: ``(N,)`` bool, True where the run reaches the end of the row (the strip a
+            new view shows beyond the source's border, not a disocclusion).
     """
 
     t: np.ndarray
@@ -44,6 +46,7 @@ class HoleAnchors:
     depth: np.ndarray
     other: np.ndarray
     other_depth: np.ndarray
+    open_end: np.ndarray
 
     @property
     def count(self) -> int:
@@ -69,7 +72,7 @@ class HoleAnchors:
         return out
 
 
-_FIELDS = ("t", "y", "x", "anchor", "direction", "depth", "other", "other_depth")
+_FIELDS = ("t", "y", "x", "anchor", "direction", "depth", "other", "other_depth", "open_end")
 
 
 def hole_runs(t: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,7 +108,8 @@ def find_anchors(avail: np.ndarray, depth: np.ndarray, same_surface_ratio: float
     width = avail.shape[-1]
     t, y, x = np.nonzero(~avail)
     if t.shape[0] == 0:
-        return HoleAnchors(t, y, x, x.copy(), x.copy(), np.zeros(0, np.float32), x.copy(), np.zeros(0, np.float32))
+        return HoleAnchors(t, y, x, x.copy(), x.copy(), np.zeros(0, np.float32), x.copy(), np.zeros(0, np.float32),
+                           np.zeros(0, bool))
     run_of, first, last = hole_runs(t, y, x)
     # The pixels just before and after a run are available (or outside the row).
     r_t, r_y = t[first], y[first]
@@ -123,6 +127,8 @@ def find_anchors(avail: np.ndarray, depth: np.ndarray, same_surface_ratio: float
     same = has_lo & has_hi & (np.abs(z_lo - z_hi) <= same_surface_ratio * np.maximum(z_lo, z_hi))
     other = np.where(same, np.where(use_hi, lo, hi), -1)
     other_depth = np.where(same, np.where(use_hi, z_lo, z_hi), 0.0).astype(np.float32)
+    open_end = ~has_lo | ~has_hi
     return HoleAnchors(
-        t, y, x, anchor[run_of], direction[run_of], z_anchor[run_of], other[run_of], other_depth[run_of]
+        t, y, x, anchor[run_of], direction[run_of], z_anchor[run_of], other[run_of], other_depth[run_of],
+        open_end[run_of],
     )
