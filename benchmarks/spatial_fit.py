@@ -164,10 +164,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--backend", default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is often faster on a busy shared machine)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
-    config = SpatialFitConfig(iterations=args.iterations, deformation=args.deformation, device=args.device, backend=args.backend)
+    config = SpatialFitConfig(
+        iterations=args.iterations, deformation=args.deformation, device=args.device, backend=args.backend, threads=args.threads
+    )
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     print(f"cpus {os.cpu_count()}, torch threads {torch.get_num_threads()}, gsplat+cuda {has_gsplat()}, "
           f"{args.frames} frames x {args.height}x{args.width} x {args.views} views, {args.iterations} iterations")
     rows = [run_scene(kind, args, config) for kind in args.scenes]

@@ -267,7 +267,7 @@ def _fit(matrix: FrameMatrix, config: SpatialFitConfig, times: torch.Tensor | No
     lrs = {
         "means": config.lr_means * median_depth, "quats": config.lr_quats, "log_scales": config.lr_scales,
         "opacity_logits": config.lr_opacity, "sh": config.lr_sh, "time_center": config.lr_time,
-        "time_log_half": config.lr_time, "time_log_scale": config.lr_time,
+        "time_log_half": config.lr_time, "time_log_scale": config.lr_time, "velocity": config.lr_means * median_depth,
     }
     opt = _Optimiser(params, lrs)
     def_opt = None
@@ -320,7 +320,9 @@ def _fit(matrix: FrameMatrix, config: SpatialFitConfig, times: torch.Tensor | No
                     grad_sum += torch.where(visible, g, torch.zeros_like(g))
                     seen += visible.float()
             # Positions: exponential decay to 1/100 of the initial step over the fit.
-            opt.set_lr("means", lrs["means"] * 0.01 ** (it / max(1, config.iterations - 1)))
+            decay = 0.01 ** (it / max(1, config.iterations - 1))
+            opt.set_lr("means", lrs["means"] * decay)
+            opt.set_lr("velocity", lrs["velocity"] * decay)
             opt.step()
             if def_opt is not None and it >= warmup_end:
                 def_opt.step()

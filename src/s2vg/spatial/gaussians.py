@@ -14,13 +14,18 @@ name                shape         meaning
 ``time_center``     (N,)          frame time where the Gaussian is seen
 ``time_log_half``   (N,)          log of the half-width (frames) of its visible span
 ``time_log_scale``  (N,)          log of the fall-off (frames) outside that span
+``velocity``        (N, 3)        metres per frame; the mean at time t is
+                                  ``means + velocity * (t - time_center)``
 ==================  ============  ==================================================
 
 The temporal visibility ``exp(-0.5 * max(0, |t - center| - half)^2 / scale^2)``
 multiplies the opacity. It exists because the initial point cloud holds a moving object
 once per frame; each copy is visible around its own frame, while static content (seen
-in every frame, merged into one Gaussian) spans the whole clip. The deformation network
-(:mod:`s2vg.spatial.deformation`) then moves Gaussians between frames.
+in every frame, merged into one Gaussian) spans the whole clip. The velocity, seeded
+from optical flow (:mod:`s2vg.spatial.motion`), moves each copy towards where the object
+is at the neighbouring frames, so two copies meet between frames instead of fading into
+each other; the deformation network (:mod:`s2vg.spatial.deformation`) then refines the
+motion of every Gaussian.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from s2vg.spatial.rasterize import SH_C0
 
 #: Names of the optimised per-Gaussian tensors, in a fixed order.
 PARAM_NAMES: tuple[str, ...] = (
-    "means", "quats", "log_scales", "opacity_logits", "sh", "time_center", "time_log_half", "time_log_scale",
+    "means", "quats", "log_scales", "opacity_logits", "sh", "time_center", "time_log_half", "time_log_scale", "velocity",
 )
 
 
@@ -54,12 +59,13 @@ class Gaussians:
     time_center: torch.Tensor
     time_log_half: torch.Tensor
     time_log_scale: torch.Tensor
+    velocity: torch.Tensor
 
     def __post_init__(self) -> None:
         n = self.means.shape[0]
         expected = {
             "means": (n, 3), "quats": (n, 4), "log_scales": (n, 3), "opacity_logits": (n,),
-            "time_center": (n,), "time_log_half": (n,), "time_log_scale": (n,),
+            "time_center": (n,), "time_log_half": (n,), "time_log_scale": (n,), "velocity": (n, 3),
         }
         bad = [f"{k} {tuple(getattr(self, k).shape)} (expected {v})" for k, v in expected.items() if tuple(getattr(self, k).shape) != v]
         k = self.sh.shape[1] if self.sh.dim() == 3 else 0
@@ -100,6 +106,10 @@ class Gaussians:
             return opacity
         return opacity * self.visibility(time)
 
+    def means_at(self, time: float) -> torch.Tensor:
+        """``(N, 3)`` means moved by their velocity to ``time`` (before any deformation)."""
+        return self.means + self.velocity * (time - self.time_center)[:, None]
+
     def visibility(self, time: float) -> torch.Tensor:
         """``(N,)`` temporal visibility in [0, 1] at ``time`` in frames."""
         outside = torch.clamp_min((time - self.time_center).abs() - torch.exp(self.time_log_half), 0.0)
@@ -129,12 +139,14 @@ class PointCloud:
         points: ``(P, 3)`` float32 world positions, metres.
         colors: ``(P, 3)`` float32 in [0, 1].
         t_min, t_max: ``(P,)`` float32 first and last frame time of the point's run.
+        velocity: ``(P, 3)`` float32 metres per frame (zero where unknown).
     """
 
     points: torch.Tensor
     colors: torch.Tensor
     t_min: torch.Tensor
     t_max: torch.Tensor
+    velocity: torch.Tensor
 
 
 def matrix_point_cloud(
@@ -144,6 +156,7 @@ def matrix_point_cloud(
     stride: int = 2,
     depth_bin: float = 0.02,
     colour_tolerance: float = 0.1,
+    motion: bool = True,
 ) -> PointCloud:
     """Lift the matrix to points: one per pixel and *run* of frames where it stays the same.
 
@@ -158,15 +171,25 @@ def matrix_point_cloud(
         matrix: the (inpainted) frame matrix; ``depth (V, T, H, W)`` is each view's z (> 0
             where usable).
         times: ``(T,)`` frame time of each matrix frame; defaults to ``0..T-1``.
+        motion: estimate the source view's scene flow for the points' velocities
+            (:func:`s2vg.spatial.motion.source_velocity`); else they are zero.
     """
     from s2vg.geometry.warp import unproject
+    from s2vg.spatial.motion import source_velocity
 
     t_count = matrix.frames
     times = torch.arange(t_count, dtype=torch.float32) if times is None else times.float()
     rig = matrix.rig
     cam_to_world = rig.cam_to_world(torch.float64)
-    pts, cols, t_lo, t_hi = [], [], [], []
+    pts, cols, t_lo, t_hi, vels = [], [], [], [], []
     grid = (slice(None), slice(0, None, stride), slice(0, None, stride))
+    source = rig.source_index
+    source_motion = None
+    if motion and t_count > 1:
+        source_motion = torch.from_numpy(source_velocity(
+            matrix.colors[source].float().numpy(), matrix.depth[source].float().numpy(),
+            rig.intrinsics(torch.float64, view=source).numpy(), times.numpy(),
+        ))
     for view in range(matrix.views):
         depth = matrix.depth[view][grid].float()
         colors = matrix.colors[view][grid].float()
@@ -196,10 +219,14 @@ def matrix_point_cloud(
         cols.append(torch.zeros(m, 3).index_add_(0, inverse, colors[usable]) / count[:, None])
         t_lo.append(torch.full((m,), math.inf).scatter_reduce_(0, inverse, frame_times, "amin"))
         t_hi.append(torch.full((m,), -math.inf).scatter_reduce_(0, inverse, frame_times, "amax"))
+        if view == source and source_motion is not None:
+            vels.append(torch.zeros(m, 3).index_add_(0, inverse, source_motion[grid][usable]) / count[:, None])
+        else:
+            vels.append(torch.zeros(m, 3))
     if not pts:
         empty = torch.zeros(0)
-        return PointCloud(torch.zeros(0, 3), torch.zeros(0, 3), empty, empty)
-    return PointCloud(torch.cat(pts), torch.cat(cols), torch.cat(t_lo), torch.cat(t_hi))
+        return PointCloud(torch.zeros(0, 3), torch.zeros(0, 3), empty, empty, torch.zeros(0, 3))
+    return PointCloud(torch.cat(pts), torch.cat(cols), torch.cat(t_lo), torch.cat(t_hi), torch.cat(vels))
 
 
 def merge_on_voxels(cloud: PointCloud, focal: float, voxel_px: float, depth_bin: float) -> PointCloud:
@@ -217,7 +244,8 @@ def merge_on_voxels(cloud: PointCloud, focal: float, voxel_px: float, depth_bin:
     colors = torch.zeros(m, 3).index_add_(0, inverse, cloud.colors) / count[:, None]
     t_min = torch.full((m,), math.inf).scatter_reduce_(0, inverse, cloud.t_min, "amin")
     t_max = torch.full((m,), -math.inf).scatter_reduce_(0, inverse, cloud.t_max, "amax")
-    return PointCloud(points, colors, t_min, t_max)
+    velocity = torch.zeros(m, 3).index_add_(0, inverse, cloud.velocity) / count[:, None]
+    return PointCloud(points, colors, t_min, t_max, velocity)
 
 
 def init_gaussians(
@@ -273,6 +301,7 @@ def init_gaussians(
         time_center=(0.5 * (merged.t_max + merged.t_min)).float(),
         time_log_half=torch.log(half.clamp_min(0.05)).float(),
         time_log_scale=torch.full((m,), math.log(time_falloff)),
+        velocity=merged.velocity.float(),
     )
 
 
@@ -381,9 +410,10 @@ def gaussians_from_ply(
     if temporal is None:
         temporal = {
             "time_center": torch.zeros(n), "time_log_half": torch.full((n,), math.log(1e6)), "time_log_scale": torch.zeros(n),
+            "velocity": torch.zeros(n, 3),
         }
     for name, value in temporal.items():
-        if tuple(value.shape) != (n,):
+        if value.shape[0] != n:
             raise InputError(f"{source}: {name} has {tuple(value.shape)} entries but the .ply has {n} Gaussians; save the scene again")
     return Gaussians(
         means=col("x", "y", "z"),
@@ -394,9 +424,14 @@ def gaussians_from_ply(
         time_center=temporal["time_center"].float(),
         time_log_half=temporal["time_log_half"].float(),
         time_log_scale=temporal["time_log_scale"].float(),
+        velocity=temporal.get("velocity", torch.zeros(n, 3)).float(),
     )
 
 
 def temporal_tensors(gaussians: Gaussians) -> dict[str, torch.Tensor]:
-    """The per-Gaussian tensors the .ply has no standard property for."""
-    return {f.name: getattr(gaussians, f.name).detach().cpu() for f in fields(gaussians) if f.name.startswith("time_")}
+    """The per-Gaussian tensors the .ply has no standard property for (time and velocity)."""
+    return {
+        f.name: getattr(gaussians, f.name).detach().cpu()
+        for f in fields(gaussians)
+        if f.name.startswith("time_") or f.name == "velocity"
+    }

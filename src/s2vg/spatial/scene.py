@@ -53,7 +53,7 @@ class GaussianState:
 
 def gaussians_at(gaussians: Gaussians, deformation: Deformation | None, time: float) -> GaussianState:
     """Deform the canonical Gaussians to ``time`` (frames) and activate them (differentiable)."""
-    means, quats, log_scales = gaussians.means, gaussians.quats, gaussians.log_scales
+    means, quats, log_scales = gaussians.means_at(time), gaussians.quats, gaussians.log_scales
     if deformation is not None:
         d_means, d_quats, d_log_scales = deformation(means, time)
         means, quats, log_scales = means + d_means, quats + d_quats, log_scales + d_log_scales
