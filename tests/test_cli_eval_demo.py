@@ -30,3 +30,16 @@ def test_demo_cli(tmp_path, capsys):
     names = {p.name for p in out.iterdir()}
     assert "demo.png" in names and "demo_input.mp4" in names and any(n.endswith("sbs.mp4") for n in names)
     assert "converted" in capsys.readouterr().out
+
+
+def test_eval_seams_of_a_converted_video(tmp_path, capsys):
+    import numpy as np
+
+    from s2vg.io.writer import VideoWriter
+
+    frames = np.tile(np.linspace(0.2, 0.8, 64, dtype=np.float32)[None, None, :, None], (12, 32, 1, 3))
+    with VideoWriter(tmp_path / "v.mp4", fps=24, width=64, height=32) as out:
+        out.write(frames)
+    assert main(["eval", "--seams", str(tmp_path / "v.mp4"), "--chunk-frames", "4", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["seams"]["boundaries"] == [4, 8]

@@ -339,12 +339,22 @@ def add_eval(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="video model folder for the svg inpainter")
     parser.add_argument("--pair", nargs=2, metavar=("LEFT", "RIGHT"), help="score fills on a rectified stereo pair instead")
     parser.add_argument("--disparity", default=None, help="the left image's true disparity in px (.pfm, KITTI .png, .npy/.npz)")
+    parser.add_argument("--seams", default=None, metavar="VIDEO",
+                        help="measure chunk seams of a converted video instead (jumps at chunk boundaries vs inside chunks)")
+    parser.add_argument("--chunk-frames", type=int, default=default(ConvertConfig, "chunk_frames"),
+                        help="the chunk size VIDEO was converted with (for --seams)")
+    parser.add_argument("--layout", choices=LAYOUT_CHOICES, default=default(OutputConfig, "layout"), help="VIDEO's layout (for --seams)")
     add_output_flags(parser)
 
 
 def cmd_eval(args: argparse.Namespace) -> dict:
     from s2vg.config import EvalConfig
 
+    if args.seams:
+        from s2vg.metrics.seams import video_seams
+
+        report = video_seams(args.seams, args.chunk_frames, args.layout)
+        return {"command": "eval", "seams": report.as_dict(), "within_spread": report.within_spread, "outputs": []}
     if args.pair:
         from s2vg.metrics.pairs import PAIR_METHODS, run_pair_eval
 
@@ -376,6 +386,10 @@ def cmd_eval(args: argparse.Namespace) -> dict:
 
 
 def _print_eval(summary: dict) -> None:
+    if "seams" in summary:
+        print(json.dumps(summary["seams"], indent=2))
+        print("seams are within the spread inside chunks" if summary["within_spread"] else "seams stand out")
+        return
     if "table" in summary:
         print(summary["table"])
     print("wrote " + ", ".join(str(p) for p in summary.get("outputs", [])))

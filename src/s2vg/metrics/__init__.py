@@ -23,8 +23,15 @@ from s2vg.metrics.metrics import (
     ssim,
     ssim_map,
 )
+from s2vg.metrics.seams import SeamReport, SeamStats, chunk_boundaries, mean_disparity, seam_measure, video_seams
 
 __all__ = [
+    "SeamReport",
+    "SeamStats",
+    "chunk_boundaries",
+    "mean_disparity",
+    "seam_measure",
+    "video_seams",
     "depth_error",
     "estimate_backward_flow",
     "flicker",
