@@ -39,7 +39,7 @@ def is_matrix_folder(path: str | Path) -> bool:
 
 
 def _resize(frames: np.ndarray, max_width: int | None) -> np.ndarray:
-    """Frames scaled (area) so their width is at most ``max_width``; height kept even-ish by rounding."""
+    """``(T, H, W, 3)`` frames scaled (area interpolation) to a width of at most ``max_width``, aspect kept."""
     import cv2
 
     t, h, w, _ = frames.shape
