@@ -176,3 +176,14 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_missing_optional_dependency_names_the_extra(clip, tmp_path, capsys, monkeypatch):
+    def no_diffusers(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'diffusers'", name="diffusers")
+
+    monkeypatch.setattr("s2vg.convert.choose_inpainter", no_diffusers)
+    path, _, _ = clip
+    code = _convert([str(path), "-o", str(tmp_path / "o.mp4"), "--inpainter", "svg", "--depth", "heuristic"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "pip install 's2vg[models]'" in err and len(err.splitlines()) == 1

@@ -41,6 +41,14 @@ ERROR_TABLE: list[tuple[type[BaseException], str, int]] = [
 ]
 
 
+# Optional dependencies -> the extra that installs them.
+EXTRAS = {
+    "diffusers": "models", "transformers": "models", "huggingface_hub": "models", "accelerate": "models",
+    "safetensors": "models", "tokenizers": "models", "sentencepiece": "models", "ftfy": "models",
+    "fastapi": "web", "uvicorn": "web", "ray": "ray",
+}
+
+
 def default(config: type, name: str) -> Any:
     """The default of a config dataclass field: the one place defaults are written."""
     field = config.__dataclass_fields__[name]
@@ -702,6 +710,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - one table turns errors into one line
         if os.environ.get("S2VG_DEBUG"):
             raise
+        missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+        if missing and missing.split(".")[0] in EXTRAS:
+            extra = EXTRAS[missing.split(".")[0]]
+            print(f"s2vg {command.name}: missing dependency: this needs {missing.split('.')[0]}; "
+                  f"install it with pip install 's2vg[{extra}]'", file=sys.stderr)
+            return 2
         for kind, label, code in ERROR_TABLE:
             if isinstance(exc, kind):
                 print(f"s2vg {command.name}: {label}: {exc}", file=sys.stderr)
