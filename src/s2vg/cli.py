@@ -540,6 +540,88 @@ def _print_upscale(summary: dict) -> None:
     print(f"upscaled x{summary.get('scale')}: wrote {', '.join(str(p) for p in summary.get('outputs', []))}")
 
 
+def _add_path_flags(parser: argparse.ArgumentParser) -> None:
+    from s2vg.config import CameraPathConfig
+
+    group = parser.add_argument_group("camera path")
+    group.add_argument("--path", default=default(CameraPathConfig, "path"),
+                       help="stereo, dolly, orbit, or a JSON/CSV file with a position and look-at per frame (default %(default)s)")
+    group.add_argument("--stereo", action="store_true", help="render dolly/orbit/file paths as stereo pairs")
+    group.add_argument("--divergence", type=float, default=default(CameraPathConfig, "divergence"), help="eye separation, %% of width")
+    group.add_argument("--baseline", type=float, default=None, help="eye separation in metres (overrides --divergence)")
+    group.add_argument("--convergence", type=float, default=None, help="depth at the screen plane, 0 farthest .. 1 nearest")
+    group.add_argument("--layout", choices=LAYOUT_CHOICES, default=default(OutputConfig, "layout"), help="packing of stereo paths")
+    group.add_argument("--crf", type=int, default=default(OutputConfig, "crf"))
+
+
+def _path_config(args: argparse.Namespace):
+    from s2vg.config import CameraPathConfig
+
+    return CameraPathConfig(
+        path=args.path, stereo=args.stereo, divergence=args.divergence, baseline=args.baseline, convergence=args.convergence
+    )
+
+
+def add_spatial(parser: argparse.ArgumentParser) -> None:
+    from s2vg.config import SpatialConfig, SpatialFitConfig
+
+    parser.add_argument("input", help="a video (the whole pipeline runs first) or a frame matrix folder from s2vg matrix")
+    parser.add_argument("-o", "--output", default=None, help="output video file or folder")
+    parser.add_argument("--views", type=int, default=default(SpatialConfig, "views"), help="views of the frame matrix (default %(default)s)")
+    parser.add_argument("--mode", choices=("circle", "middle2leftright", "left2right", "right2left"),
+                        default=default(SpatialConfig, "mode"), help="rig of the frame matrix (default %(default)s)")
+    parser.add_argument("--inpainter", default=default(SpatialConfig, "inpainter"), help="auto, classical or svg")
+    parser.add_argument("--max-width", type=int, default=default(SpatialConfig, "max_width"), help="scale wider frames down first")
+    parser.add_argument("--max-frames", type=int, default=None, help="fit only the first N frames")
+    parser.add_argument("--depth", default="auto", help="depth estimator name")
+    parser.add_argument("--iterations", type=int, default=default(SpatialFitConfig, "iterations"), help="fit steps (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=default(SpatialFitConfig, "seed"))
+    parser.add_argument("--save-scene", default=None, metavar="DIR", help="save the fitted scene (3DGS .ply + deformation + rig)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for the fit")
+    _add_path_flags(parser)
+    add_output_flags(parser)
+
+
+def cmd_spatial(args: argparse.Namespace) -> dict:
+    from s2vg.config import SpatialConfig, SpatialFitConfig
+    from s2vg.spatial.api import spatial
+
+    return spatial(
+        args.input, args.output,
+        config=SpatialConfig(mode=args.mode, views=args.views, inpainter=args.inpainter, max_width=args.max_width,
+                             max_frames=args.max_frames),
+        fit=SpatialFitConfig(iterations=args.iterations, seed=args.seed, threads=args.threads),
+        path=_path_config(args),
+        output_config=OutputConfig(layout=args.layout, crf=args.crf),
+        save_scene=args.save_scene,
+        depth_stage=DepthStageConfig(estimator=args.depth),
+        progress=make_progress(args),
+    )
+
+
+def add_render(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scene", help="a scene folder saved by s2vg spatial --save-scene")
+    parser.add_argument("-o", "--output", default=None, help="output video file or folder")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
+    _add_path_flags(parser)
+    add_output_flags(parser)
+
+
+def cmd_render(args: argparse.Namespace) -> dict:
+    from s2vg.spatial.api import render
+
+    return render(
+        args.scene, args.output, path=_path_config(args), output_config=OutputConfig(layout=args.layout, crf=args.crf),
+        threads=args.threads, progress=make_progress(args),
+    )
+
+
+def _print_spatial(summary: dict) -> None:
+    outputs = summary.get("outputs", [])
+    saved = summary.get("command") == "spatial" and summary.get("scene")
+    print(f"wrote {', '.join(str(p) for p in outputs)}" + (f"; scene saved in {summary['scene']}" if saved else ""))
+
+
 def add_serve(parser: argparse.ArgumentParser) -> None:
     from s2vg.config import ServeConfig
 
@@ -625,6 +707,25 @@ COMMANDS: list[Command] = [
         cmd_upscale,
         _print_upscale,
         ("s2vg upscale clip_LRF_Full_SBS.mp4 -o big/ --scale 2",),
+    ),
+    Command(
+        "spatial",
+        "fit dynamic 3D Gaussians to the frame matrix and render a moving viewpoint (spatial video)",
+        add_spatial,
+        cmd_spatial,
+        _print_spatial,
+        (
+            "s2vg spatial clip.mp4 -o orbit.mp4 --path orbit --save-scene scene/",
+            "s2vg spatial matrix/ -o pair.mp4 --path stereo --divergence 3",
+        ),
+    ),
+    Command(
+        "render",
+        "render a saved spatial scene along a camera path (stereo, dolly, orbit or a JSON/CSV file)",
+        add_render,
+        cmd_render,
+        _print_spatial,
+        ("s2vg render scene/ -o dolly.mp4 --path dolly --stereo", "s2vg render scene/ -o path.mp4 --path cams.json"),
     ),
     Command(
         "serve",
