@@ -110,3 +110,18 @@ def test_spatial_on_a_video_runs_depth_matrix_and_fill_first(tmp_path):
     assert summary["outputs"] == [str(tmp_path / "out" / "clip_spatial.mp4")]
     info = probe(summary["outputs"][0])
     assert (info.width, info.height, info.frames, info.fps) == (64, 36, 4, Fraction(10))
+
+
+def test_spatial_on_one_image_writes_stereo_and_mono_images(tmp_path):
+    import cv2
+
+    scene = make_scene("border", height=40, width=64, seed=2)
+    frame = render_scene(scene, np.zeros((1, 3)), 1).colors[0, 0]
+    cv2.imwrite(str(tmp_path / "photo.png"), (frame[..., ::-1] * 255).round().astype(np.uint8))
+    common = dict(fit=FIT, config=SpatialConfig(mode="middle2leftright", views=3, inpainter="classical"),
+                  depth_stage=DepthStageConfig(estimator="heuristic"))
+    pair = spatial(tmp_path / "photo.png", tmp_path / "out", **common)
+    assert pair["outputs"] == [str(tmp_path / "out" / "photo_LRF_Full_SBS.png")]
+    assert cv2.imread(pair["outputs"][0]).shape == (40, 128, 3)
+    mono = spatial(tmp_path / "photo.png", tmp_path / "out", path=CameraPathConfig(path="dolly"), **common)
+    assert mono["outputs"] == [str(tmp_path / "out" / "photo_spatial.png")] and mono["frames"] == 1

@@ -203,7 +203,7 @@ def matrix_point_cloud(
             & ((depth[1:] - depth[:-1]).abs() <= depth_bin * depth[:-1])
             & ((colors[1:] - colors[:-1]).abs().amax(-1) <= colour_tolerance)
         )
-        starts = torch.cat([torch.ones_like(same[:1]), ~same], dim=0)
+        starts = torch.cat([torch.ones_like(usable[:1]), ~same], dim=0)
         run = torch.cumsum(starts.long(), dim=0)  # run number per pixel, along time
         h, w = depth.shape[1:]
         pixel = torch.arange(h * w).view(1, h, w).expand(t_count, h, w)

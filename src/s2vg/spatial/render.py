@@ -37,12 +37,16 @@ def render_frames(scene: SpatialScene, path: CameraPath, start: int, stop: int, 
 
 
 def _mono_output(output: str | Path | None, name_source: Path, png_sequence: bool) -> Path:
-    """The single file (or PNG folder) of a mono render."""
+    """The single file (or PNG folder) of a mono render: ``<input>_spatial.mp4`` (``.png``
+    for an image input, no suffix for a PNG sequence) unless ``output`` names a file."""
+    from s2vg.io.info import IMAGE_SUFFIXES
+
     if output is not None and Path(output).suffix and not Path(output).is_dir():
         return Path(output)
     folder = Path(output) if output is not None else name_source.parent
     stem = name_source.stem if name_source.suffix else name_source.name
-    return folder / (f"{stem}_spatial" + ("" if png_sequence else ".mp4"))
+    suffix = "" if png_sequence else (".png" if name_source.suffix.lower() in IMAGE_SUFFIXES else ".mp4")
+    return folder / f"{stem}_spatial{suffix}"
 
 
 def render_path(
