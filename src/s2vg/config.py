@@ -820,7 +820,10 @@ class SpatialConfig:
             ``classical``); defaults to ``"auto"``.
         max_width: frames wider than this are scaled down to it before depth and fitting
             (the CPU fit's cost grows with the pixel count); None keeps the size; defaults to 448.
-        max_frames: fit only the first N frames; defaults to None (all).
+        max_frames: fit only the first N frames; defaults to None (all). The whole clip's
+            frame matrix is held in memory (V x T frames, about 17 bytes a pixel) and the
+            CPU fit takes about 6 minutes for 16 frames of 448x256 at 8 views, so long clips
+            want this (or a GPU).
     """
 
     mode: RigMode = "circle"
