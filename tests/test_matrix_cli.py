@@ -102,3 +102,11 @@ def test_bad_input_is_one_line_exit_2_and_leaves_nothing(clip, tmp_path, capsys,
     assert expected in err and len(err.splitlines()) == 1
     assert not out.exists()
     assert not any(p.name.startswith(".matrix") for p in tmp_path.iterdir())
+
+
+def test_api_reexports_every_job():
+    import s2vg.api as api
+
+    for name in ("convert", "run_batch", "run_eval", "run_demo", "score_pair", "run_pair_eval", "generate", "upscale",
+                 "spatial", "render", "serve", "export_frame_matrix", "frame_matrix_from_files"):
+        assert callable(getattr(api, name)), name

@@ -1,7 +1,13 @@
 """The Python API: the same jobs as the CLI, as plain functions over configs.
 
 Each function reads its inputs, composes stages and returns a summary ``dict`` (what the
-CLI prints with ``--json``). No algorithm lives here; see the stage packages.
+CLI prints with ``--json``). No algorithm lives here; see the stage packages. The jobs
+that live in their own packages are re-exported here and imported on first use:
+
+- ``convert`` (:mod:`s2vg.convert`), ``run_batch`` (:mod:`s2vg.batch`)
+- ``run_eval``, ``run_demo``, ``score_pair``, ``run_pair_eval`` (:mod:`s2vg.metrics`)
+- ``generate`` (:mod:`s2vg.generate.api`), ``upscale`` (:mod:`s2vg.sr.api`)
+- ``spatial``, ``render`` (:mod:`s2vg.spatial.api`), ``serve`` (:mod:`s2vg.web`)
 """
 
 from __future__ import annotations
@@ -94,3 +100,26 @@ def export_frame_matrix(
         },
         "seconds": {k: round(v, 3) for k, v in progress.seconds.items()} | {"total": round(time.perf_counter() - start, 3)},
     }
+
+
+_JOBS = {
+    "convert": "s2vg.convert",
+    "run_batch": "s2vg.batch",
+    "run_eval": "s2vg.metrics.eval",
+    "run_demo": "s2vg.metrics.demo",
+    "score_pair": "s2vg.metrics.pairs",
+    "run_pair_eval": "s2vg.metrics.pairs",
+    "generate": "s2vg.generate.api",
+    "upscale": "s2vg.sr.api",
+    "spatial": "s2vg.spatial.api",
+    "render": "s2vg.spatial.api",
+    "serve": "s2vg.web",
+}
+
+
+def __getattr__(name: str):
+    if name in _JOBS:
+        import importlib
+
+        return getattr(importlib.import_module(_JOBS[name]), name)
+    raise AttributeError(f"module 's2vg.api' has no attribute {name!r}")
