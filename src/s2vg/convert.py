@@ -13,8 +13,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from s2vg.config import (
     ConvertConfig,
     DepthConfig,

@@ -14,10 +14,7 @@ into place only when all of them are written, so a failure leaves nothing behind
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +25,7 @@ import torch
 from s2vg.errors import InputError, OutputError
 from s2vg.geometry.frame_matrix import FrameMatrix
 from s2vg.geometry.rig import CameraRig
+from s2vg.io.staging import staged_folder
 from s2vg.progress import SILENT, Progress
 
 _NAME = re.compile(r"^(\d{5})_view(\d{3})\.png$")
@@ -62,13 +60,7 @@ def save_matrix(matrix: FrameMatrix, out_dir: str | Path, *, save_depth: bool = 
         the destination folder.
     """
     out_dir = Path(out_dir)
-    parent = out_dir.parent if str(out_dir.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
-    except OSError as exc:
-        raise OutputError(f"cannot write into {str(parent)!r} ({exc.strerror}); choose a writable --out folder") from exc
-    try:
+    with staged_folder(out_dir) as staging:
         jobs = []
         colors = _to_uint8(matrix.colors)[..., ::-1]  # OpenCV writes BGR
         masks = matrix.known.numpy().astype(np.uint8) * 255
@@ -82,18 +74,6 @@ def save_matrix(matrix: FrameMatrix, out_dir: str | Path, *, save_depth: bool = 
         (staging / "rig.json").write_text(json.dumps(matrix.rig.to_dict(), indent=2))
         if save_depth:
             np.save(staging / "depth.npy", matrix.depth.numpy())
-        if out_dir.exists():
-            for item in staging.iterdir():
-                os.replace(item, out_dir / item.name)
-            staging.rmdir()
-        else:
-            os.replace(staging, out_dir)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot write the frame matrix to {str(out_dir)!r} ({exc}); choose a writable --out folder") from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
 
 

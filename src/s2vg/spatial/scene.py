@@ -15,17 +15,15 @@ place when whole.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import torch
 
-from s2vg.errors import InputError, OutputError
+from s2vg.errors import InputError
 from s2vg.geometry.rig import CameraRig
+from s2vg.io.staging import staged_folder
 from s2vg.spatial.deformation import Deformation
 from s2vg.spatial.gaussians import Gaussians, gaussians_from_ply, read_ply, temporal_tensors, write_ply
 from s2vg.spatial.rasterize import Rendered, rasterization
@@ -121,13 +119,7 @@ class SpatialScene:
     def save(self, folder: str | Path) -> Path:
         """Write the scene folder (see the module docstring); returns it."""
         folder = Path(folder)
-        parent = folder.parent if str(folder.parent) else Path(".")
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=parent))
-        except OSError as exc:
-            raise OutputError(f"cannot write into {str(parent)!r} ({exc.strerror}); choose a writable --save-scene folder") from exc
-        try:
+        with staged_folder(folder, option="--save-scene") as staging:
             write_ply(staging / "point_cloud.ply", self.gaussians)
             torch.save(
                 {
@@ -153,20 +145,6 @@ class SpatialScene:
                 "info": self.info,
             }
             (staging / "scene.json").write_text(json.dumps(meta, indent=2))
-            if folder.exists():
-                if not folder.is_dir():
-                    raise OutputError(f"{str(folder)!r} exists and is not a folder; choose another --save-scene folder")
-                for item in staging.iterdir():
-                    os.replace(item, folder / item.name)
-                staging.rmdir()
-            else:
-                os.replace(staging, folder)
-        except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise OutputError(f"cannot write the scene to {str(folder)!r} ({exc}); choose a writable folder") from exc
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         return folder
 
 
