@@ -162,9 +162,13 @@ class _FrameSink(ABC):
     def close(self) -> None:
         """Finish and move the output into place."""
 
-    @abstractmethod
+    _tmp: Path | None = None
+
     def abort(self) -> None:
-        """Stop and remove the temporary output."""
+        """Stop and remove the temporary output (writers holding open streams extend this)."""
+        if self._tmp is not None:
+            _remove(self._tmp)
+            self._tmp = None
 
 
 class _StreamCopier:
@@ -543,12 +547,6 @@ class ImageSequenceWriter(_FrameSink):
             self.abort()
             raise
 
-    def abort(self) -> None:
-        """Remove the temporary folder."""
-        if self._tmp is not None:
-            _remove(self._tmp)
-            self._tmp = None
-
 
 class ImageWriter(_FrameSink):
     """Write exactly one frame as an image; PNG or JPEG (quality 95) by the suffix.
@@ -595,12 +593,6 @@ class ImageWriter(_FrameSink):
         except BaseException:
             self.abort()
             raise
-
-    def abort(self) -> None:
-        """Remove the temporary file."""
-        if self._tmp is not None:
-            _remove(self._tmp)
-            self._tmp = None
 
 
 def _imwrite(path: Path, rgb: np.ndarray, compression: int) -> None:
