@@ -91,7 +91,10 @@ def to_uint8(frames: Any) -> np.ndarray:
     frames = frames.astype(np.float32, copy=False)
     out = np.empty(frames.shape, np.uint8)
     for i, frame in enumerate(frames):
-        # OpenCV's saturating cast rounds, clips to [0, 255] and maps NaN to 0, ~10x faster than NumPy here.
+        # OpenCV's saturating cast rounds and clips to [0, 255], ~10x faster than NumPy here; what it
+        # makes of NaN differs between OpenCV versions (0 in 4.x, 255 in 5.x), so NaN is zeroed first.
+        if np.isnan(frame).any():
+            frame = np.nan_to_num(frame, nan=0.0)
         out[i] = cv2.multiply(frame, 255.0, dtype=cv2.CV_8U)
     return out
 
