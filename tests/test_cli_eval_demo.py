@@ -43,3 +43,33 @@ def test_eval_seams_of_a_converted_video(tmp_path, capsys):
     assert main(["eval", "--seams", str(tmp_path / "v.mp4"), "--chunk-frames", "4", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["seams"]["boundaries"] == [4, 8]
+
+
+def test_eval_pair_folder_in_middlebury_layout(tmp_path, capsys):
+    import cv2
+    import numpy as np
+
+    # A textured plane 8 px behind a textured card: a real right view made by exact integer shifts.
+    rng = np.random.default_rng(0)
+    h, w = 48, 80
+    far, near = rng.integers(0, 256, (h, w + 16, 3), dtype=np.uint8), rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    disp = np.full((h, w), 4.0, np.float32)
+    disp[12:36, 30:50] = 12.0
+    left = far[:, 4:4 + w].copy()
+    left[12:36, 30:50] = near[12:36, 30:50]
+    right = far[:, 8:8 + w].copy()
+    right[12:36, 18:38] = near[12:36, 30:50]
+    folder = tmp_path / "Scene"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "im0.png"), left)
+    cv2.imwrite(str(folder / "im1.png"), right)
+    cv2.imwrite(str(folder / "disp0.pfm"), disp)
+    code = main(["eval", "--pair", str(folder), "-o", str(tmp_path / "r"), "--methods", "black", "classical", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and set(summary["results"]) == {"black", "classical"}
+    assert summary["results"]["classical"]["psnr_holes"] > summary["results"]["black"]["psnr_holes"]
+    (folder / "disp0.pfm").unlink()
+    assert main(["eval", "--pair", str(folder), "-o", str(tmp_path / "r2")]) == 2
+    assert "disp0.pfm" in capsys.readouterr().err
+    assert main(["eval", "--pair", str(folder), "--disparity", "d.pfm", "-o", str(tmp_path / "r3")]) == 2
+    assert "drop --disparity" in capsys.readouterr().err

@@ -345,7 +345,9 @@ def add_eval(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-figure", action="store_true", help="skip the PNG figure")
     parser.add_argument("--no-reference", action="store_true", help="also report measures that need no truth")
     parser.add_argument("--model", default=None, help="video model folder for the svg inpainter")
-    parser.add_argument("--pair", nargs=2, metavar=("LEFT", "RIGHT"), help="score fills on a rectified stereo pair instead")
+    parser.add_argument("--pair", nargs="+", metavar="PATH",
+                        help="score fills on a rectified stereo pair instead: LEFT RIGHT (with --disparity) or one folder "
+                        "in the Middlebury layout (im0.png, im1.png, disp0.pfm)")
     parser.add_argument("--disparity", default=None, help="the left image's true disparity in px (.pfm, KITTI .png, .npy/.npz)")
     parser.add_argument("--seams", default=None, metavar="VIDEO",
                         help="measure chunk seams of a converted video instead (jumps at chunk boundaries vs inside chunks)")
@@ -364,12 +366,20 @@ def cmd_eval(args: argparse.Namespace) -> dict:
         report = video_seams(args.seams, args.chunk_frames, args.layout)
         return {"command": "eval", "seams": report.as_dict(), "within_spread": report.within_spread, "outputs": []}
     if args.pair:
-        from s2vg.metrics.pairs import PAIR_METHODS, run_pair_eval
+        from s2vg.metrics.pairs import PAIR_METHODS, middlebury_pair, run_pair_eval
 
-        if not args.disparity:
-            raise OptionError("--pair needs --disparity FILE (the left image's disparity in pixels)")
+        if len(args.pair) > 2:
+            raise OptionError(f"--pair takes LEFT RIGHT or one folder; got {len(args.pair)} paths")
+        if len(args.pair) == 1:
+            if args.disparity:
+                raise OptionError("--pair FOLDER reads FOLDER/disp0.pfm; drop --disparity or give --pair LEFT RIGHT")
+            left, right, disparity = middlebury_pair(args.pair[0])
+        elif not args.disparity:
+            raise OptionError("--pair LEFT RIGHT needs --disparity FILE (the left image's disparity in pixels)")
+        else:
+            (left, right), disparity = args.pair, args.disparity
         methods = args.methods if args.methods != list(default(EvalConfig, "methods")) else PAIR_METHODS
-        return run_pair_eval(args.pair[0], args.pair[1], args.disparity, args.output, methods=methods)
+        return run_pair_eval(left, right, disparity, args.output, methods=methods)
     if args.disparity:
         raise OptionError("--disparity belongs to --pair LEFT RIGHT; add --pair or drop --disparity")
     from s2vg.metrics.eval import run_eval
@@ -687,6 +697,7 @@ COMMANDS: list[Command] = [
             "s2vg eval -o report/",
             "s2vg eval --methods classical telea --clip my_clip.mp4 --no-figure",
             "s2vg eval --pair left.png right.png --disparity disp0.pfm",
+            "s2vg eval --pair Motorcycle/   # Middlebury layout: im0.png, im1.png, disp0.pfm",
         ),
     ),
     Command(

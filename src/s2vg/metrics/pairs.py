@@ -1,6 +1,7 @@
 """Real stereo pairs: score each inpainter against the real right image of a rectified pair.
 
-``s2vg eval --pair LEFT RIGHT --disparity FILE``: the left image is warped to the right
+``s2vg eval --pair LEFT RIGHT --disparity FILE`` (or ``--pair FOLDER`` in the Middlebury
+layout: ``im0.png``, ``im1.png``, ``disp0.pfm``): the left image is warped to the right
 camera with its true disparity (inf/NaN filled from the background side), each method
 fills the disocclusions, and the fill is scored against the real right image inside the
 disoccluded pixels (and everywhere). Disparity files as the common datasets give them:
@@ -55,6 +56,23 @@ def load_disparity(path: str | Path) -> np.ndarray:
 
     disp = load_depth(path)
     return disp[0] if disp.shape[0] == 1 else disp
+
+
+def middlebury_pair(folder: str | Path) -> tuple[Path, Path, Path]:
+    """``(left, right, disparity)`` paths of a pair folder in the Middlebury layout
+    (``im0.png``, ``im1.png``, ``disp0.pfm``; also ``disp0GT.pfm`` of the 2006 sets).
+
+    Raises:
+        InputError: not a folder, or a file of the layout is missing.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"stereo pair folder {str(folder)!r} does not exist; give a folder with im0.png, im1.png, disp0.pfm or --pair LEFT RIGHT --disparity FILE")
+    disparity = next((folder / n for n in ("disp0.pfm", "disp0GT.pfm") if (folder / n).is_file()), folder / "disp0.pfm")
+    for path in (folder / "im0.png", folder / "im1.png", disparity):
+        if not path.is_file():
+            raise InputError(f"stereo pair folder {str(folder)!r} has no {path.name}; give the Middlebury layout (im0.png, im1.png, disp0.pfm)")
+    return folder / "im0.png", folder / "im1.png", disparity
 
 
 def score_pair(

@@ -1,0 +1,80 @@
+"""Write real rectified stereo pairs with true disparity in the Middlebury layout.
+
+    python benchmarks/stereo_pairs.py OUT_DIR
+
+Each pair becomes ``OUT_DIR/NAME/{im0.png, im1.png, disp0.pfm}`` (left, right, left-view
+disparity in pixels, ``inf`` where unknown), the layout `s2vg eval --pair DIR` and
+`benchmarks/depth_quality.py --pair DIR` read.
+
+The pair is Middlebury 2014 "Motorcycle" (Scharstein et al., GCPR 2014), downsampled 4x,
+as scikit-image ships it (`skimage.data.stereo_motorcycle`, `pip install scikit-image`);
+nothing is downloaded at run time. Besides the full pair, its left and right halves are
+written as two more pairs (``motorcycle-left``, ``motorcycle-right``: different content,
+the same photograph) and a half-resolution copy (``motorcycle-half``), so a figure is
+not one image's luck.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def motorcycle() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(left, right, disparity)``: RGB uint8 ``(H, W, 3)`` twice and float32 ``(H, W)``
+    with NaN where the truth is unknown (the source marks it inf)."""
+    try:
+        from skimage.data import stereo_motorcycle
+    except ImportError:
+        sys.exit("stereo_pairs: scikit-image is needed for the Middlebury pair; install it with `pip install scikit-image`")
+    left, right, disparity = stereo_motorcycle()
+    disparity = np.asarray(disparity, np.float32)
+    return left, right, np.where(np.isfinite(disparity), disparity, np.nan)
+
+
+def write_pair(folder: Path, left: np.ndarray, right: np.ndarray, disparity: np.ndarray) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(folder / "im0.png"), cv2.cvtColor(left, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(folder / "im1.png"), cv2.cvtColor(right, cv2.COLOR_RGB2BGR))
+    # Middlebury marks unknown disparity with inf; OpenCV writes PFM with the standard header.
+    cv2.imwrite(str(folder / "disp0.pfm"), np.where(np.isfinite(disparity), disparity, np.inf).astype(np.float32))
+
+
+def pairs() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    left, right, disparity = motorcycle()
+    h, w = disparity.shape
+    half = w // 2
+    # A crop of a rectified pair is still rectified; both images are cropped on the same
+    # columns so the disparity stays valid (right-view pixels that fall outside are off-frame).
+    out = {
+        "motorcycle": (left, right, disparity),
+        "motorcycle-left": (left[:, :half], right[:, :half], disparity[:, :half]),
+        "motorcycle-right": (left[:, half:], right[:, half:], disparity[:, half:]),
+    }
+    small = (w // 2, h // 2)
+    d_half = cv2.resize(np.nan_to_num(disparity, nan=0.0), small, interpolation=cv2.INTER_NEAREST) / 2.0
+    known = cv2.resize(np.isfinite(disparity).astype(np.uint8), small, interpolation=cv2.INTER_NEAREST) > 0
+    out["motorcycle-half"] = (
+        cv2.resize(left, small, interpolation=cv2.INTER_AREA),
+        cv2.resize(right, small, interpolation=cv2.INTER_AREA),
+        np.where(known, d_half, np.nan).astype(np.float32),
+    )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="folder to write the pairs into")
+    args = parser.parse_args()
+    for name, (left, right, disparity) in pairs().items():
+        write_pair(args.out / name, left, right, disparity)
+        print(f"{args.out / name}: {left.shape[1]}x{left.shape[0]}, disparity {np.nanmin(disparity):.1f}..{np.nanmax(disparity):.1f} px, "
+              f"{np.isfinite(disparity).mean():.0%} known")
+
+
+if __name__ == "__main__":
+    main()
