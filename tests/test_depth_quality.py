@@ -141,3 +141,33 @@ def test_tracked_subject_stands_still_and_fills_the_frame():
     assert shot.shifts[0, -1, 0] >= 2  # the wall slides (about 0.6 px per frame at this width)
     share = (shot.ids[0] == subject).mean()
     assert 0.4 < share < 0.8
+
+
+def test_eval_depth_quality_cli(tmp_path, capsys):
+    import json
+
+    import cv2
+
+    from s2vg.cli import main
+
+    rng = np.random.default_rng(0)
+    h, w = 48, 80
+    left = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    disp = np.full((h, w), 4.0, np.float32)
+    disp[12:36, 30:50] = 12.0
+    folder = tmp_path / "Scene"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "im0.png"), left)
+    cv2.imwrite(str(folder / "im1.png"), np.roll(left, -4, axis=1))
+    cv2.imwrite(str(folder / "disp0.pfm"), disp)
+    out = tmp_path / "r"
+    code = main(["eval", "--depth-quality", "--scenes", "cards", "--frames", "3", "--height", "48", "--width", "80",
+                 "--pair", str(folder), "-o", str(out), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and (out / "depth.md").is_file() and (out / "depth.json").is_file()
+    cases = {r["case"] for r in summary["rows"]}
+    assert cases == {"cards", "tracked", "Scene still", "Scene 2-frame"}
+    assert {r["estimator"] for r in summary["rows"]} == {"heuristic", "plane", "prior"}
+    plane = [r for r in summary["rows"] if r["estimator"] == "plane"]
+    assert all(r["ordinal"] == 0.0 and r["reversed"] == 0.0 for r in plane)
+    assert main(["eval", "--depth-quality", "--disparity", "d.pfm", "-o", str(out)]) == 2

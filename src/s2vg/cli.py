@@ -349,6 +349,9 @@ def add_eval(parser: argparse.ArgumentParser) -> None:
                         help="score fills on a rectified stereo pair instead: LEFT RIGHT (with --disparity) or one folder "
                         "in the Middlebury layout (im0.png, im1.png, disp0.pfm)")
     parser.add_argument("--disparity", default=None, help="the left image's true disparity in px (.pfm, KITTI .png, .npy/.npz)")
+    parser.add_argument("--depth-quality", action="store_true",
+                        help="score depth estimators instead (heuristic, plane, position prior; ordinal accuracy, AbsRel, delta<1.25, flicker) "
+                        "on the scenes, the tracked-subject scene and any --pair FOLDER...")
     parser.add_argument("--seams", default=None, metavar="VIDEO",
                         help="measure chunk seams of a converted video instead (jumps at chunk boundaries vs inside chunks)")
     parser.add_argument("--chunk-frames", type=int, default=default(ConvertConfig, "chunk_frames"),
@@ -365,6 +368,13 @@ def cmd_eval(args: argparse.Namespace) -> dict:
 
         report = video_seams(args.seams, args.chunk_frames, args.layout)
         return {"command": "eval", "seams": report.as_dict(), "within_spread": report.within_spread, "outputs": []}
+    if args.depth_quality:
+        from s2vg.metrics.depth_quality import run_depth_eval
+
+        if args.disparity:
+            raise OptionError("--depth-quality reads pair folders (--pair FOLDER ...); drop --disparity")
+        return run_depth_eval(args.output, scenes=tuple(args.scenes), height=args.height, width=args.width, frames=args.frames,
+                              seed=args.seed, pairs=tuple(args.pair or ()))
     if args.pair:
         from s2vg.metrics.pairs import PAIR_METHODS, middlebury_pair, run_pair_eval
 
@@ -698,6 +708,7 @@ COMMANDS: list[Command] = [
             "s2vg eval --methods classical telea --clip my_clip.mp4 --no-figure",
             "s2vg eval --pair left.png right.png --disparity disp0.pfm",
             "s2vg eval --pair Motorcycle/   # Middlebury layout: im0.png, im1.png, disp0.pfm",
+            "s2vg eval --depth-quality --pair Motorcycle/   # depth estimators against truth",
         ),
     ),
     Command(

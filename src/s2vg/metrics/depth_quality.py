@@ -479,3 +479,33 @@ def format_table(rows: list[dict[str, object]]) -> str:
         cells.append(str(row["pairs"]))
         lines.append(" | ".join(cells))
     return "\n".join(lines)
+
+
+def run_depth_eval(output_dir="s2vg-eval", *, scenes: tuple[str, ...] | None = None, height: int = 256, width: int = 448,
+                   frames: int = 16, seed: int = 0, pairs: tuple[str, ...] = ()) -> dict[str, object]:
+    """``s2vg eval --depth-quality``: score the default estimators, write ``depth.json`` and ``depth.md``.
+
+    Returns:
+        the summary dict (rows, summary rows, the Markdown table, outputs).
+    """
+    import json
+    from pathlib import Path
+
+    from s2vg.errors import OutputError
+    from s2vg.metrics import report
+
+    cases = scene_cases(scenes, height=height, width=width, frames=frames, seed=seed) + pair_cases(pairs)
+    rows = run_depth_benchmark(default_estimators(), cases, seed=seed)
+    means = summary_rows(rows)
+    table = format_table(means)
+    out = Path(output_dir)
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"output folder {str(out)!r} cannot be created ({exc.strerror or exc})") from None
+    files = {"json": out / "depth.json", "markdown": out / "depth.md"}
+    md = "\n".join(["# s2vg eval: depth quality", "", format_table(rows), "", table, ""])
+    report.write_atomic(files["markdown"], md.encode())
+    summary = {"command": "eval-depth", "rows": rows, "summary": means, "table": table, "outputs": [str(p) for p in files.values()]}
+    report.write_atomic(files["json"], json.dumps(report.jsonable(summary), indent=2).encode())
+    return summary
