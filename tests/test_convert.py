@@ -108,6 +108,7 @@ def test_divergence_sets_the_largest_disparity(clip, tmp_path):
     # nearest content: inverse depth 1 + 1/far = 1.1 per metre; disparity = f * B * 1.1 = 3 % of W.
     assert rig["focal_px"] * rig["baseline_m"] * 1.1 == pytest.approx(0.03 * W)
     assert summary["output_frames"] == T and summary["depth"]["estimator"] == "heuristic"
+    assert 0.0 <= summary["depth"]["confidence"] <= 1.0  # the weight-free estimator's confidence
 
 
 def test_single_image_gives_single_image(tmp_path):

@@ -54,7 +54,8 @@ def test_faster_moving_object_is_nearer():
 
 def test_still_scene_falls_back_to_lower_is_nearer():
     frames = np.repeat(texture(60, 100, 3, (0.5, 0.5, 0.5))[None], 4, axis=0)
-    inv_depth = get_depth_estimator("heuristic")(frames)
+    with pytest.warns(UserWarning, match="low confidence"):
+        inv_depth = get_depth_estimator("heuristic")(frames)
     row_means = inv_depth[-1].mean(axis=1)
     assert np.all(np.diff(row_means[::6]) > 0)  # grows from the top of the frame to the bottom
     assert temporal_change(inv_depth) < 1e-6  # nothing moves, nothing changes
@@ -100,3 +101,61 @@ def test_depth_stage_runs_heuristic_cuts_stabilisation_and_range():
     from_file = run_depth_stage(frames, DepthStageConfig(stabilize=False), inv_depth=given)
     assert from_file.estimator == "file" and not from_file.stabilized
     np.testing.assert_array_equal(from_file.inv_depth, given)
+
+
+def test_tracked_near_subject_is_not_put_behind_the_background():
+    # The camera follows a near subject that fills half the frame: the dominant motion is the
+    # subject's, so measuring parallax against it (reference="dominant") inverts the order.
+    from s2vg.metrics.depth_quality import scene_cases, score_estimator
+
+    case = scene_cases((), height=128, width=224, frames=12)[0]
+    assert case.name == "tracked"
+    auto = score_estimator(HeuristicDepthEstimator(), case)
+    dominant = score_estimator(HeuristicDepthEstimator(reference="dominant"), case)
+    assert dominant["ordinal"] < 0.5 < 0.8 <= auto["ordinal"]
+
+
+def test_confidence_and_low_confidence_warning():
+    frames, _ = parallax_clip()
+    estimator = HeuristicDepthEstimator()
+    assert estimator.confidence is None and estimator.frame_strength is None
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimator(frames)
+    assert not caught and estimator.confidence > 0.25  # parallax with a clear order
+    np.testing.assert_array_equal(estimator.frame_strength, np.ones(len(frames)))
+    still = np.repeat(texture(60, 100, 3, (0.5, 0.5, 0.5))[None], 4, axis=0)
+    with pytest.warns(UserWarning, match="low confidence"):
+        estimator(still)
+    assert estimator.confidence == 0.0  # the position prior alone
+    with pytest.raises(OptionError, match="reference"):
+        HeuristicDepthEstimator(reference="nearest")
+
+
+def test_effect_strength_widens_the_range():
+    from s2vg.depth import weaken_range
+
+    lo, hi = np.array([0.0, 1.0]), np.array([2.0, 3.0])
+    lo2, hi2 = weaken_range(lo, hi, np.array([1.0, 0.5]))
+    np.testing.assert_array_equal(lo2, lo)
+    np.testing.assert_allclose((hi - lo2) / (hi2 - lo2), [1.0, 0.5])  # the top of the old range normalises to s
+    with pytest.raises(OptionError, match="one value per frame"):
+        weaken_range(lo, hi, np.ones(3))
+
+    class Unsure:
+        """An estimator that asks for half the effect on every frame."""
+
+        name, temporally_consistent = "unsure", True
+
+        def __call__(self, frames, progress=None):
+            self.frame_strength = np.full(len(frames), 0.5)
+            return np.repeat(np.linspace(0, 1, frames.shape[1], dtype=np.float32)[None, :, None], len(frames), 0).repeat(frames.shape[2], 2)
+
+    frames, _ = parallax_clip(t=4, h=32, w=48, size=8)
+    config = DepthStageConfig(range_smoothing=0, detect_cuts=False, stabilize=False)
+    full = run_depth_stage(frames, config, inv_depth=Unsure()(frames))
+    half = run_depth_stage(frames, config, estimator=Unsure())
+    np.testing.assert_allclose(half.lo, full.lo)
+    np.testing.assert_allclose(half.hi - half.lo, 2 * (full.hi - full.lo))

@@ -167,7 +167,7 @@ def test_eval_depth_quality_cli(tmp_path, capsys):
     assert code == 0 and (out / "depth.md").is_file() and (out / "depth.json").is_file()
     cases = {r["case"] for r in summary["rows"]}
     assert cases == {"cards", "tracked", "Scene still", "Scene 2-frame"}
-    assert {r["estimator"] for r in summary["rows"]} == {"heuristic", "plane", "prior"}
+    assert {r["estimator"] for r in summary["rows"]} == {"heuristic", "heuristic-dominant", "plane", "prior"}
     plane = [r for r in summary["rows"] if r["estimator"] == "plane"]
     assert all(r["ordinal"] == 0.0 and r["reversed"] == 0.0 for r in plane)
     assert main(["eval", "--depth-quality", "--disparity", "d.pfm", "-o", str(out)]) == 2

@@ -29,6 +29,7 @@ _LAZY = {
     "robust_range": "s2vg.depth.statistics",
     "frame_percentiles": "s2vg.depth.statistics",
     "smooth_range": "s2vg.depth.statistics",
+    "weaken_range": "s2vg.depth.statistics",
     "temporal_change": "s2vg.depth.statistics",
     "warped_temporal_change": "s2vg.depth.statistics",
     "HeuristicDepthEstimator": "s2vg.depth.heuristic",

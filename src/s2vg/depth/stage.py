@@ -15,7 +15,7 @@ from s2vg.depth._checks import check_frames, check_inv_depth
 from s2vg.depth.registry import DepthEstimator, resolve_depth_estimator
 from s2vg.depth.shots import ShotCutDetector, detect_shot_cuts
 from s2vg.depth.stabilize import stabilize_inv_depth
-from s2vg.depth.statistics import robust_range
+from s2vg.depth.statistics import frame_percentiles, smooth_range, weaken_range
 from s2vg.progress import SILENT, Progress
 
 
@@ -28,6 +28,8 @@ class DepthStageResult:
         cuts: frame indices that start a new shot (frame 0 not included).
         lo, hi: ``(T,)`` float64 robust range per frame (see :func:`~s2vg.depth.robust_range`);
             normalised inverse depth is ``clip((inv_depth[t] - lo[t]) / (hi[t] - lo[t]), 0, 1)``.
+            An estimator with a ``frame_strength`` below 1 (unsure of its near/far order)
+            widens ``hi`` so that frame tops out at that strength (:func:`~s2vg.depth.weaken_range`).
         estimator: name of the estimator that produced the depth.
         stabilized: whether temporal stabilisation ran.
     """
@@ -91,5 +93,10 @@ def run_depth_stage(
             flow_scale=config.flow_scale,
             progress=progress,
         )
-    lo, hi = robust_range(inv_depth, cuts, config.low_pct, config.high_pct, config.range_smoothing)
+    # robust_range, with the estimator's effect strength applied before the smoothing (as the chunked depth pass does).
+    lo, hi = frame_percentiles(inv_depth, config.low_pct, config.high_pct)
+    strength = getattr(estimator, "frame_strength", None) if name != "file" else None
+    if strength is not None and strength.shape == lo.shape:
+        lo, hi = weaken_range(lo, hi, strength)
+    lo, hi = smooth_range(lo, hi, cuts, config.range_smoothing)
     return DepthStageResult(inv_depth=inv_depth, cuts=cuts, lo=lo, hi=hi, estimator=name, stabilized=stabilized)

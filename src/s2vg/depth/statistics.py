@@ -102,6 +102,29 @@ def robust_range(
     return smooth_range(lo, hi, cuts, smoothing)
 
 
+def weaken_range(lo: np.ndarray, hi: np.ndarray, strength: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Widen the normalisation range so that a frame of effect ``strength`` s uses only ``[0, s]`` of it.
+
+    Normalised inverse depth ``(d - lo) / (hi - lo)`` then tops out at ``s`` instead of 1: the
+    nearest content comes less near and the disparity range shrinks by ``s``, toward the far
+    plane. This is how an estimator unsure of its near/far order asks for a weak effect.
+
+    Args:
+        lo, hi: ``(T,)`` range per frame.
+        strength: ``(T,)`` values in (0, 1], or None (no change).
+
+    Returns:
+        ``(lo, hi')`` float64.
+    """
+    lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
+    if strength is None:
+        return lo, hi
+    strength = np.asarray(strength, np.float64)
+    if strength.shape != lo.shape:
+        raise OptionError(f"effect strength must have one value per frame {lo.shape}; got shape {strength.shape}")
+    return lo, lo + (hi - lo) / np.clip(strength, 1e-3, 1.0)
+
+
 def temporal_change(inv_depth: np.ndarray, cuts: Sequence[int] = ()) -> float:
     """Mean absolute frame-to-frame change of inverse depth, in units of its robust range.
 

@@ -87,6 +87,7 @@ class DepthPassResult:
         inv_depth_range: (far, near) inverse depth in 1/m of literal depth, else None.
         estimator: the estimator's name, or None for a depth file.
         stabilized: whether stabilisation ran.
+        confidence: the weight-free estimator's mean confidence in [0, 1], else None.
     """
 
     frames: int
@@ -96,6 +97,7 @@ class DepthPassResult:
     inv_depth_range: tuple[float, float] | None
     estimator: str | None
     stabilized: bool
+    confidence: float | None = None
 
 
 def load_result(spec: JobSpec) -> DepthPassResult:
@@ -110,6 +112,7 @@ def load_result(spec: JobSpec) -> DepthPassResult:
         inv_depth_range=(float(data["inv_far"]), float(data["inv_near"])) if literal else None,
         estimator=spec.estimator,
         stabilized=spec.stabilize,
+        confidence=float(data["confidence"]) if "confidence" in data else None,
     )
 
 
@@ -260,7 +263,7 @@ class _Pass:
 
     def stabilise_chunk(self, chunk: int) -> None:
         from s2vg.depth.stabilize import stabilize_inv_depth
-        from s2vg.depth.statistics import frame_percentiles
+        from s2vg.depth.statistics import frame_percentiles, weaken_range
 
         spec, stage = self.spec, self.spec.depth_stage
         total = self.ckpt.frames
@@ -285,6 +288,10 @@ class _Pass:
             stable = raw[start - lo_ctx : stop - lo_ctx]
         stored = storage_precision(stable)
         lo, hi = frame_percentiles(stored.astype(np.float32), stage.low_pct, stage.high_pct)
+        # An estimator unsure of its near/far order asks for a weaker effect on those frames.
+        strength = getattr(self.ckpt.estimator_state, "strength", None)
+        if strength is not None and len(strength) >= stop:
+            lo, hi = weaken_range(lo, hi, np.asarray(strength[start:stop], np.float64))
         pts = np.array([-1 if self.pts.get(i) is None else self.pts[i] for i in range(start, stop)], np.int64)
         self.state.save_arrays(self.state.depth_path(chunk), compressed=True, inv_depth=stored, lo=lo, hi=hi, pts=pts)
         self.ckpt.depth_chunks = chunk + 1
@@ -318,6 +325,9 @@ class _Pass:
             stage = self.spec.depth_stage
             lo, hi = smooth_range(lo, hi, self.ckpt.cuts, stage.range_smoothing)
             arrays = dict(lo=lo, hi=hi)
+            state = self.ckpt.estimator_state
+            if getattr(state, "confidence_frames", 0):
+                arrays["confidence"] = np.float64(state.confidence_sum / state.confidence_frames)
         self.state.save_arrays(
             self.state.range_path, frames=np.int64(total), cuts=np.array(self.ckpt.cuts, np.int64), **arrays
         )

@@ -34,6 +34,8 @@ def job_summary(spec: JobSpec, result: DepthPassResult, seconds: dict[str, float
         depth = {"source": "file", "path": spec.config.depth, "kind": spec.depth.kind}
     else:
         depth = {"source": "estimator", "estimator": result.estimator, "kind": "relative"}
+        if result.confidence is not None:
+            depth["confidence"] = round(result.confidence, 3)
     if relative:
         depth |= {"stabilized": result.stabilized, "shot_cuts": result.cuts}
     timings = {k: round(v, 3) for k, v in seconds.items()}

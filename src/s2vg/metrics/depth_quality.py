@@ -422,11 +422,13 @@ def score_estimator(estimate, case: DepthCase, *, pairs: int = ORDINAL_PAIRS, se
 
 
 def default_estimators() -> dict[str, object]:
-    """The benchmark's estimators: the weight-free heuristic (current and before), and the two baselines."""
+    """The benchmark's estimators: the weight-free heuristic, the same with the dominant motion as reference
+    (the estimator before the far-layer reference), and the two baselines."""
     from s2vg.depth import get_depth_estimator
 
     return {
         "heuristic": get_depth_estimator("heuristic"),
+        "heuristic-dominant": get_depth_estimator("heuristic", reference="dominant"),
         "plane": plane_estimator,
         "prior": position_prior_estimator,
     }
