@@ -92,6 +92,8 @@ _OCCLUSION_SHARE = 0.01
 _NEAR_FROM, _NEAR_TO = 0.1, 0.4
 # |order evidence| at which the near/far order is fully trusted (below it the effect shrinks).
 _ORDER_TRUSTED = 0.3
+# Figure evidence at or below which the dominant layer counts as the ground (the background).
+_GROUND = -0.5
 # Width of the frame-border ring (share of the short side) for the figure/ground cue, and the
 # difference (area share - border share) of the dominant layer at which that cue counts fully.
 _BORDER_RING, _FIGURE_FULL = 0.06, 0.3
@@ -385,13 +387,15 @@ class HeuristicDepthEstimator:
             return 0.0
         behind = state.behind / state.order_weight
         figure = state.figure / state.order_weight
-        sure = float(np.clip(abs(state.order / state.order_weight) / _ORDER_TRUSTED, 0.0, 1.0))
+        sure = float(np.clip((abs(state.order / state.order_weight) - _ORDER_TRUSTED / 2) / (_ORDER_TRUSTED / 2), 0.0, 1.0))
         # The dominant layer is near when the moving pixels lie behind it under a trusted order,
         # or it is a figure; ground (negative figure) keeps the dominant motion as reference.
-        near = 0.5 * (2.0 * behind - 1.0) * sure + 0.5 * figure
-        # A trusted order alone also calls for the far reference: with a translating camera the
-        # far end of the axis is the background even when the dominant layer is in the middle.
-        return float(max(np.clip((near - _NEAR_FROM) / (_NEAR_TO - _NEAR_FROM), 0.0, 1.0), np.clip((sure - 0.6) / 0.4, 0.0, 1.0)))
+        near = 0.4 * (2.0 * behind - 1.0) * sure + 0.6 * figure
+        # A trusted order alone also calls for the far reference (with a translating camera the
+        # far end of the axis is the background even when the dominant layer is in the middle),
+        # unless the dominant layer is clearly the ground around everything else.
+        not_ground = float(np.clip((figure - _GROUND) / 0.4, 0.0, 1.0))
+        return float(max(np.clip((near - _NEAR_FROM) / (_NEAR_TO - _NEAR_FROM), 0.0, 1.0), sure * not_ground))
 
     def _order_strength(self, state: HeuristicState) -> float:
         """Factor in [0, 1] on the parallax share: 1 unless the far reference is used with an unsure order."""
