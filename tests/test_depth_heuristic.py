@@ -125,7 +125,7 @@ def test_confidence_and_low_confidence_warning():
         warnings.simplefilter("always")
         estimator(frames)
     assert not caught and estimator.confidence > 0.25  # parallax with a clear order
-    np.testing.assert_array_equal(estimator.frame_strength, np.ones(len(frames)))
+    assert estimator.frame_strength.shape == (len(frames),) and estimator.frame_strength.min() > 0.9  # full effect
     still = np.repeat(texture(60, 100, 3, (0.5, 0.5, 0.5))[None], 4, axis=0)
     with pytest.warns(UserWarning, match="low confidence"):
         estimator(still)
@@ -159,3 +159,28 @@ def test_effect_strength_widens_the_range():
     half = run_depth_stage(frames, config, estimator=Unsure())
     np.testing.assert_allclose(half.lo, full.lo)
     np.testing.assert_allclose(half.hi - half.lo, 2 * (full.hi - full.lo))
+
+
+def test_unclear_order_weakens_the_effect_and_warns():
+    # The tracked subject fills the left half and touches the border as much as the background
+    # does: neither figure/ground nor occlusions settle the order, so the estimator must not
+    # give a strong effect (it asks for the smallest strength) and must say so.
+    from s2vg.metrics.depth_quality import tracked_subject_scene
+    from s2vg.metrics.scenes import Card, Scene, Shape, render_scene
+
+    h, w = 128, 224
+    base = tracked_subject_scene(h, w)
+    subject = base.cards[-1]
+    half = Card("subject", subject.depth_m, (Shape("rect", (-10, 0.1 * h, 0.55 * w, 1.2 * h)),), subject.texture, velocity=subject.velocity)
+    scene = Scene("tracked", 0, h, w, base.focal, base.cards[:-1] + (half,), base.camera_velocity)
+    frames = render_scene(scene, np.zeros((1, 3)), 12).colors[0]
+    estimator = HeuristicDepthEstimator()
+    with pytest.warns(UserWarning, match="low confidence"):
+        estimator(frames)
+    from s2vg.depth.heuristic import MIN_STRENGTH
+
+    assert np.all(estimator.frame_strength[4:] == MIN_STRENGTH)
+    assert estimator.confidence < 0.1
+    dominant = HeuristicDepthEstimator(reference="dominant")
+    dominant(frames)
+    assert np.all(dominant.frame_strength == 1.0)  # the estimator before: full strength on an inverted order

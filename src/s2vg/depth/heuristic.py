@@ -94,6 +94,10 @@ _NEAR_FROM, _NEAR_TO = 0.1, 0.4
 _ORDER_TRUSTED = 0.3
 # Figure evidence at or below which the dominant layer counts as the ground (the background).
 _GROUND = -0.5
+# Evidence that the dominant layer is near, below minus this, at which the dominant motion is trusted as the background.
+_DOMINANT_TRUSTED = 0.2
+# Mean parallax confidence at which a frame's effect strength fully follows the order's trust.
+_PRESENT = 0.3
 # Width of the frame-border ring (share of the short side) for the figure/ground cue, and the
 # difference (area share - border share) of the dominant layer at which that cue counts fully.
 _BORDER_RING, _FIGURE_FULL = 0.06, 0.3
@@ -381,10 +385,11 @@ class HeuristicDepthEstimator:
         return np.clip((oriented - lo) / span, 0.0, 1.0).astype(np.float32)
 
     @staticmethod
-    def _behind_share(state: HeuristicState) -> float:
-        """How much the far end of the signed axis replaces the dominant motion as reference, in [0, 1]."""
+    def _decision(state: HeuristicState) -> tuple[float, float]:
+        """``(beta, strength)``: how much the far end of the signed axis replaces the dominant
+        motion as reference, and how far that choice is trusted (both in [0, 1])."""
         if state.order_weight <= 0.0:
-            return 0.0
+            return 0.0, 1.0
         behind = state.behind / state.order_weight
         figure = state.figure / state.order_weight
         sure = float(np.clip((abs(state.order / state.order_weight) - _ORDER_TRUSTED / 2) / (_ORDER_TRUSTED / 2), 0.0, 1.0))
@@ -395,15 +400,26 @@ class HeuristicDepthEstimator:
         # far end of the axis is the background even when the dominant layer is in the middle),
         # unless the dominant layer is clearly the ground around everything else.
         not_ground = float(np.clip((figure - _GROUND) / 0.4, 0.0, 1.0))
-        return float(max(np.clip((near - _NEAR_FROM) / (_NEAR_TO - _NEAR_FROM), 0.0, 1.0), sure * not_ground))
+        beta = float(max(np.clip((near - _NEAR_FROM) / (_NEAR_TO - _NEAR_FROM), 0.0, 1.0), sure * not_ground))
+        # The far reference is trusted as far as the order is; the dominant one as far as the
+        # evidence says the dominant layer is not near. In between (neither), the effect shrinks.
+        dominant_ok = float(np.clip(-near / _DOMINANT_TRUSTED, 0.0, 1.0))
+        return beta, beta * sure + (1.0 - beta) * dominant_ok
 
-    def _order_strength(self, state: HeuristicState) -> float:
-        """Factor in [0, 1] on the parallax share: 1 unless the far reference is used with an unsure order."""
+    @staticmethod
+    def _behind_share(state: HeuristicState) -> float:
+        """How much the far end of the signed axis replaces the dominant motion as reference, in [0, 1]."""
+        return HeuristicDepthEstimator._decision(state)[0]
+
+    def _order_strength(self, state: HeuristicState) -> tuple[float, float]:
+        """``(mix, trusted)`` in [0, 1]: the factor on the parallax share (below 1 only when the far
+        reference is used with an unsure order) and how far the choice of reference is trusted
+        (what the effect strength and the confidence follow); both 1 for ``reference="dominant"``."""
         if self.reference != "auto" or state.order_weight <= 0.0:
-            return 1.0
-        beta = self._behind_share(state)
+            return 1.0, 1.0
+        beta, trusted = self._decision(state)
         sure = float(np.clip(abs(state.order / state.order_weight) / _ORDER_TRUSTED, 0.0, 1.0))
-        return (1.0 - beta) + beta * sure
+        return (1.0 - beta) + beta * sure, trusted
 
     @staticmethod
     def _dominant_flow(flow: np.ndarray, valid: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -429,10 +445,12 @@ class HeuristicDepthEstimator:
         spread_conf = np.clip(spread(state.confidence), 0.0, None)
         spread_evidence = np.clip(spread(state.evidence), 0.0, None)
         parallax = spread_evidence / np.maximum(spread_conf, 1e-3)
-        order_strength = self._order_strength(state)
-        state.strength.append(max(order_strength, MIN_STRENGTH))
-        share = self.parallax_weight * np.clip(spread_conf, 0.0, 1.0) * order_strength
-        state.confidence_sum += float(share.mean()) / max(self.parallax_weight, 1e-6) if self.parallax_weight > 0 else 0.0
+        mix, trusted = self._order_strength(state)
+        # Only parallax that is there can be wrong: without it the effect is the prior's, at full strength.
+        present = float(np.clip(spread_conf.mean() / _PRESENT, 0.0, 1.0))
+        state.strength.append(max(1.0 - present * (1.0 - trusted), MIN_STRENGTH))
+        share = self.parallax_weight * np.clip(spread_conf, 0.0, 1.0) * mix
+        state.confidence_sum += float(np.clip(spread_conf, 0.0, 1.0).mean()) * mix * trusted
         state.confidence_frames += 1
         flat_prior = spread(prior)
         return ((1.0 - share) * flat_prior + share * np.clip(parallax, 0.0, 1.0)).astype(np.float32)
