@@ -24,10 +24,12 @@ What it does, per frame, at a working resolution of about 320 px on the long sid
    dominant layer seldom seen on the frame border is enclosed by the rest, so in front of
    it: the moving pixels' end is far). When most moving pixels lie behind the dominant
    layer (a camera-tracked near subject), or the sign is clear, parallax is measured from
-   the far end of the axis instead of from the dominant motion. When the far end is called
-   for but the sign is unsure, the parallax share and the effect strength
+   the far end of the axis instead of from the dominant motion. When the evidence trusts
+   neither reference (the dominant layer is neither clearly ground nor clearly in front, or
+   the far end is called for with an unsure sign), the effect strength
    (:attr:`HeuristicState.strength`, applied by the depth stage through
-   :func:`~s2vg.depth.weaken_range`) shrink, and a one-line warning says the confidence is low.
+   :func:`~s2vg.depth.weaken_range`) shrinks toward a quarter, the confidence drops, and a
+   one-line warning says so: a weak effect rather than a strong wrong one.
 4. **Time.** Evidence and its confidence are accumulated recursively along the flow (an
    exponential window of about ``1 / evidence_rate`` frames), so an object that stops
    moving keeps its depth for a while and the output does not flicker; accumulation
@@ -166,9 +168,10 @@ class HeuristicDepthEstimator:
         reference: what the parallax is measured against. ``"auto"``: the dominant motion,
             unless most moving pixels lie behind it on the signed parallax axis (a tracked
             near subject), then the far end of that axis; near/far on the axis is decided
-            from occlusions and the position prior, and weak evidence shrinks the parallax
-            share toward the prior. ``"dominant"``: always the dominant motion (the estimator
-            before the far-layer reference; kept for comparison); defaults to ``"auto"``.
+            from occlusions, the position prior and figure/ground; evidence that settles
+            neither reference weakens the effect (:attr:`frame_strength`) and lowers
+            :attr:`confidence`. ``"dominant"``: always the dominant motion, full strength (the
+            estimator before the far-layer reference; kept for comparison); defaults to ``"auto"``.
     """
 
     name = "heuristic"
@@ -192,13 +195,13 @@ class HeuristicDepthEstimator:
             raise OptionError(f"heuristic depth evidence rate must be in (0, 1]; got {evidence_rate!r}")
         if not 0.0 <= parallax_weight <= 1.0:
             raise OptionError(f"heuristic depth parallax weight must be in [0, 1]; got {parallax_weight!r}")
+        if reference not in ("auto", "dominant"):
+            raise OptionError(f"heuristic depth reference must be auto or dominant; got {reference!r}")
         self.work_size = work_size
         self.evidence_rate = float(evidence_rate)
         self.parallax_weight = float(parallax_weight)
         self.smooth_radius = int(smooth_radius)
         self.smooth_eps = float(smooth_eps)
-        if reference not in ("auto", "dominant"):
-            raise OptionError(f"heuristic depth reference must be auto or dominant; got {reference!r}")
         self.edge_radius = int(edge_radius)
         self.reference = reference
         self._flow = DenseFlow()
@@ -333,11 +336,13 @@ class HeuristicDepthEstimator:
         """Accumulate which end of the signed parallax axis is near; return this frame's far-referenced cue ``(h, w)`` in [0, 1].
 
         For a camera translating sideways the residual flow along its main axis is affine in
-        inverse depth, with a sign that flow alone cannot tell. Two votes decide it:
+        inverse depth, with a sign that flow alone cannot tell. Three votes decide it:
         occlusions (at a pixel being covered or uncovered, the forward flow is its own,
         farther surface's and the flow found back from the other frame is the occluder's: the
-        occluder's end of the axis is near) and the position prior (the end that correlates
-        with lower image rows is near). Returns None when too few pixels are reliable.
+        occluder's end of the axis is near), the position prior (the end that correlates
+        with lower image rows is near) and figure/ground (when the dominant layer is enclosed
+        by the moving pixels, their end is far). Also accumulates how many moving pixels lie
+        behind the dominant layer. Returns None when too few pixels are reliable.
         """
         samples = residual_vec[reliable]
         if len(samples) < 16:
@@ -392,7 +397,7 @@ class HeuristicDepthEstimator:
             return 0.0, 1.0
         behind = state.behind / state.order_weight
         figure = state.figure / state.order_weight
-        sure = float(np.clip((abs(state.order / state.order_weight) - _ORDER_TRUSTED / 2) / (_ORDER_TRUSTED / 2), 0.0, 1.0))
+        sure = HeuristicDepthEstimator._order_sure(state)
         # The dominant layer is near when the moving pixels lie behind it under a trusted order,
         # or it is a figure; ground (negative figure) keeps the dominant motion as reference.
         near = 0.4 * (2.0 * behind - 1.0) * sure + 0.6 * figure
@@ -418,8 +423,13 @@ class HeuristicDepthEstimator:
         if self.reference != "auto" or state.order_weight <= 0.0:
             return 1.0, 1.0
         beta, trusted = self._decision(state)
-        sure = float(np.clip(abs(state.order / state.order_weight) / _ORDER_TRUSTED, 0.0, 1.0))
-        return (1.0 - beta) + beta * sure, trusted
+        return (1.0 - beta) + beta * self._order_sure(state), trusted
+
+    @staticmethod
+    def _order_sure(state: HeuristicState) -> float:
+        """Trust in [0, 1] in the sign of the near/far order: 0 up to half of ``_ORDER_TRUSTED``, 1 from it on."""
+        evidence = abs(state.order / state.order_weight) if state.order_weight > 0.0 else 0.0
+        return float(np.clip((evidence - _ORDER_TRUSTED / 2) / (_ORDER_TRUSTED / 2), 0.0, 1.0))
 
     @staticmethod
     def _dominant_flow(flow: np.ndarray, valid: np.ndarray, grid: np.ndarray) -> np.ndarray:
