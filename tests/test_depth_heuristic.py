@@ -108,7 +108,7 @@ def test_tracked_near_subject_is_not_put_behind_the_background():
     # subject's, so measuring parallax against it (reference="dominant") inverts the order.
     from s2vg.metrics.depth_quality import scene_cases, score_estimator
 
-    case = scene_cases((), height=128, width=224, frames=12)[0]
+    case = scene_cases((), height=128, width=224, frames=12, tracked=("centre",))[0]
     assert case.name == "tracked"
     auto = score_estimator(HeuristicDepthEstimator(), case)
     dominant = score_estimator(HeuristicDepthEstimator(reference="dominant"), case)
@@ -166,14 +166,9 @@ def test_unclear_order_weakens_the_effect_and_warns():
     # does: neither figure/ground nor occlusions settle the order, so the estimator must not
     # give a strong effect (it asks for the smallest strength) and must say so.
     from s2vg.metrics.depth_quality import tracked_subject_scene
-    from s2vg.metrics.scenes import Card, Scene, Shape, render_scene
+    from s2vg.metrics.scenes import render_scene
 
-    h, w = 128, 224
-    base = tracked_subject_scene(h, w)
-    subject = base.cards[-1]
-    half = Card("subject", subject.depth_m, (Shape("rect", (-10, 0.1 * h, 0.55 * w, 1.2 * h)),), subject.texture, velocity=subject.velocity)
-    scene = Scene("tracked", 0, h, w, base.focal, base.cards[:-1] + (half,), base.camera_velocity)
-    frames = render_scene(scene, np.zeros((1, 3)), 12).colors[0]
+    frames = render_scene(tracked_subject_scene(128, 224, layout="left"), np.zeros((1, 3)), 12).colors[0]
     estimator = HeuristicDepthEstimator()
     with pytest.warns(UserWarning, match="low confidence"):
         estimator(frames)

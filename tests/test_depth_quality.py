@@ -130,10 +130,13 @@ def test_bad_input_is_one_line():
         align_scale_shift(np.zeros((4, 4)), np.zeros((4, 4)))
     with pytest.raises(OptionError, match="pairs"):
         ordinal_accuracy(np.ones((4, 4)), np.ones((4, 4)), pairs=0)
+    with pytest.raises(OptionError, match="layout"):
+        tracked_subject_scene(layout="top")
 
 
-def test_tracked_subject_stands_still_and_fills_the_frame():
-    scene = tracked_subject_scene(128, 224)
+@pytest.mark.parametrize("layout", ["centre", "bottom", "left"])
+def test_tracked_subject_stands_still_and_fills_the_frame(layout):
+    scene = tracked_subject_scene(128, 224, layout=layout)
     shot = render_scene(scene, np.zeros((1, 3)), frames=5)
     subject = len(scene.cards) - 1
     assert scene.cards[subject].depth_m == scene.nearest_depth
@@ -166,7 +169,7 @@ def test_eval_depth_quality_cli(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert code == 0 and (out / "depth.md").is_file() and (out / "depth.json").is_file()
     cases = {r["case"] for r in summary["rows"]}
-    assert cases == {"cards", "tracked", "Scene still", "Scene 2-frame"}
+    assert cases == {"cards", "tracked", "tracked-bottom", "tracked-left", "Scene still", "Scene 2-frame"}
     assert {r["estimator"] for r in summary["rows"]} == {"heuristic", "heuristic-dominant", "plane", "prior"}
     plane = [r for r in summary["rows"] if r["estimator"] == "plane"]
     assert all(r["ordinal"] == 0.0 and r["reversed"] == 0.0 for r in plane)

@@ -298,7 +298,13 @@ def depth_quality(
     )
 
 
-def tracked_subject_scene(height: int = 256, width: int = 448, seed: int = 0):
+#: Where the tracked subject sits: ``centre`` (a figure, mostly enclosed by the background),
+#: ``bottom`` (wide, on the bottom border, like animals on the ground) and ``left`` (the left
+#: half, on the border as much as the background: the ambiguous case).
+TRACKED_LAYOUTS: tuple[str, ...] = ("centre", "bottom", "left")
+
+
+def tracked_subject_scene(height: int = 256, width: int = 448, seed: int = 0, layout: str = "centre"):
     """A near subject that the camera follows: static in the frame, filling most of it, background sliding behind.
 
     The camera translates right; the subject (1.5 m, about 60 % of the frame) moves with it
@@ -306,8 +312,10 @@ def tracked_subject_scene(height: int = 256, width: int = 448, seed: int = 0):
     slide left behind it. A weight-free estimator that takes the dominant (largest) motion
     as the background calls the subject far: the case the ordinal accuracy must catch.
 
+    ``layout`` (one of :data:`TRACKED_LAYOUTS`) places the subject; each covers about half the frame.
+
     Returns:
-        a :class:`s2vg.metrics.scenes.Scene` (kind ``"tracked"``), rendered with
+        a :class:`s2vg.metrics.scenes.Scene` (kind ``"tracked"``, ``"tracked-bottom"``, ``"tracked-left"``), rendered with
         :func:`s2vg.metrics.scenes.render_scene` like the built-in kinds.
     """
     from s2vg.geometry.rig import default_focal
@@ -315,6 +323,8 @@ def tracked_subject_scene(height: int = 256, width: int = 448, seed: int = 0):
 
     if not (isinstance(height, int) and isinstance(width, int)) or height < 16 or width < 16:
         raise OptionError(f"scene size must be integers of at least 16 x 16 pixels; got {height!r} x {width!r}")
+    if layout not in TRACKED_LAYOUTS:
+        raise OptionError(f"tracked subject layout must be one of {', '.join(TRACKED_LAYOUTS)}; got {layout!r}")
     rng = np.random.default_rng([seed, 1015])
     W, H = float(width), float(height)
     u = W / 448.0
@@ -328,9 +338,15 @@ def tracked_subject_scene(height: int = 256, width: int = 448, seed: int = 0):
         x0 = float(rng.uniform(-0.1, 1.0)) * W
         cards.append(Card(f"card{i}", _z(float(rng.uniform(4.0, 5.0))), (Shape("rect", (x0, rng.uniform(0.05, 0.4) * H, x0 + 0.18 * W, rng.uniform(0.6, 1.1) * H)),),
                           _tex(rng, "checker", float(rng.random()), 12 * u)))
-    body = (Shape("ellipse", (0.5 * W, 0.62 * H, 0.36 * W, 0.42 * H)), Shape("ellipse", (0.5 * W, 0.22 * H, 0.14 * W, 0.2 * H)))
+    if layout == "centre":
+        body = (Shape("ellipse", (0.5 * W, 0.62 * H, 0.36 * W, 0.42 * H)), Shape("ellipse", (0.5 * W, 0.22 * H, 0.14 * W, 0.2 * H)))
+    elif layout == "bottom":
+        body = (Shape("ellipse", (0.5 * W, 0.85 * H, 0.6 * W, 0.4 * H)),)
+    else:
+        body = (Shape("rect", (-0.1 * W, 0.1 * H, 0.55 * W, 1.2 * H)),)
     cards.append(Card("subject", subject_z, body, _tex(rng, "noise", float(rng.random()), 9 * u), velocity=(follow, 0.0)))
-    return Scene(kind="tracked", seed=int(seed), height=height, width=width, focal=focal, cards=tuple(cards), camera_velocity=(cam, 0.0))
+    kind = "tracked" if layout == "centre" else f"tracked-{layout}"
+    return Scene(kind=kind, seed=int(seed), height=height, width=width, focal=focal, cards=tuple(cards), camera_velocity=(cam, 0.0))
 
 
 # ---------------------------------------------------------------- the benchmark
@@ -369,14 +385,17 @@ class DepthCase:
 
 
 def scene_cases(kinds: tuple[str, ...] | None = None, *, height: int = 256, width: int = 448, frames: int = 16, seed: int = 0,
-                tracked: bool = True) -> list[DepthCase]:
-    """Procedural scenes (exact depth and flow of the source view), plus the tracked-subject scene."""
+                tracked: tuple[str, ...] | bool = True) -> list[DepthCase]:
+    """Procedural scenes (exact depth and flow of the source view), plus tracked-subject scenes.
+
+    ``tracked``: layouts of :func:`tracked_subject_scene` to add; True for all of them, False for none.
+    """
     from s2vg.config import SCENE_KINDS
     from s2vg.metrics.scenes import make_scene, render_scene
 
     scenes = [make_scene(k, height=height, width=width, seed=seed) for k in (SCENE_KINDS if kinds is None else kinds)]
-    if tracked:
-        scenes.append(tracked_subject_scene(height, width, seed))
+    layouts = TRACKED_LAYOUTS if tracked is True else (() if tracked is False else tracked)
+    scenes += [tracked_subject_scene(height, width, seed, layout) for layout in layouts]
     cases = []
     for scene in scenes:
         shot = render_scene(scene, np.zeros((1, 3)), frames)
@@ -418,6 +437,9 @@ def score_estimator(estimate, case: DepthCase, *, pairs: int = ORDINAL_PAIRS, se
     seconds = (time.perf_counter() - start) / len(case.frames)
     n = len(case.truth)
     score = depth_quality(pred[:n], case.truth, flow=case.flow, flow_valid=case.flow_valid, pairs=pairs, seed=seed).as_dict()
+    # The effect strength an estimator asks for on the scored frames (1 = full), where it says.
+    strength = getattr(estimate, "frame_strength", None)
+    score["strength"] = float(np.mean(strength[:n])) if strength is not None and len(strength) == len(pred) else float("nan")
     return {**score, "seconds_per_frame": seconds}
 
 
@@ -451,15 +473,15 @@ def run_depth_benchmark(estimators: dict[str, object] | None = None, cases: list
 
 
 def summary_rows(rows: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Means per estimator over the procedural scenes (``scenes``) and over the real pairs (``pairs``), tracked scene apart."""
+    """Means per estimator over the procedural scenes (``scenes``) and over the real pairs (``pairs``), tracked scenes apart."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
         case = str(row["case"])
-        group = "tracked" if case == "tracked" else ("pairs " + case.split()[-1] if " " in case else "scenes")
+        group = case if case.startswith("tracked") else ("pairs " + case.split()[-1] if " " in case else "scenes")
         groups.setdefault((group, str(row["estimator"])), []).append(row)
     out = []
     for (group, label), members in groups.items():
-        mean = {k: _nanmean([float(m[k]) for m in members]) for k in ("abs_rel", "delta1", "ordinal", "reversed", "flicker")}
+        mean = {k: _nanmean([float(m[k]) for m in members]) for k in ("abs_rel", "delta1", "ordinal", "reversed", "flicker", "strength")}
         out.append({"case": f"mean {group}", "estimator": label, **mean, "pairs": int(sum(m["pairs"] for m in members))})
     return out
 
@@ -471,7 +493,7 @@ def _nanmean(values: list[float]) -> float:
 
 def format_table(rows: list[dict[str, object]]) -> str:
     """A Markdown table of benchmark rows."""
-    header = ["case", "estimator", "ordinal", "reversed", "abs_rel", "delta1", "flicker", "pairs"]
+    header = ["case", "estimator", "ordinal", "reversed", "abs_rel", "delta1", "flicker", "strength", "pairs"]
     lines = [" | ".join(header), " | ".join("---" for _ in header)]
     for row in rows:
         cells = [str(row["case"]), str(row["estimator"])]
