@@ -17,7 +17,6 @@ import argparse
 from pathlib import Path
 
 from s2vg.metrics.depth_quality import (
-    DEFAULT_PAIRS_ROOT,
     default_estimators,
     format_table,
     pair_cases,
@@ -26,10 +25,13 @@ from s2vg.metrics.depth_quality import (
     summary_rows,
 )
 
+#: Where benchmarks/stereo_pairs.py writes the real pairs (Middlebury layout) on the development machine.
+PAIRS_ROOT = Path("/work/data/pairs")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_pairs = sorted(p for p in Path(DEFAULT_PAIRS_ROOT).glob("*") if (p / "disp0.pfm").exists())
+    default_pairs = sorted(p for p in PAIRS_ROOT.glob("*") if (p / "disp0.pfm").exists())
     parser.add_argument("--pairs", nargs="*", type=Path, default=default_pairs, help="Middlebury-layout pair folders")
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--size", default="256x448", help="HxW of the rendered scenes")

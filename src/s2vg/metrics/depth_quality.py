@@ -351,10 +351,6 @@ def tracked_subject_scene(height: int = 256, width: int = 448, seed: int = 0, la
 
 # ---------------------------------------------------------------- the benchmark
 
-#: Pair folders of the development checkout's real stereo data (Middlebury layout).
-DEFAULT_PAIRS_ROOT = "/work/data/pairs"
-
-
 def plane_estimator(frames: np.ndarray) -> np.ndarray:
     """Baseline: a constant plane ``(T, H, W)`` (no depth at all; orders nothing)."""
     return np.full(frames.shape[:3], 0.5, np.float32)
