@@ -160,3 +160,147 @@ def test_depth_stage_config_rejects_impossible_values():
         DepthStageConfig(window=-1)
     with pytest.raises(OptionError, match="range smoothing"):
         DepthStageConfig(range_smoothing=-2.0)
+
+
+# Published Depth Anything V2 architectures, from transformers'
+# src/transformers/models/depth_anything/convert_depth_anything_to_hf.py (get_dpt_config): DINOv2 ViT-S/B/L
+# with patch 14 and image size 518 (facebook/dinov2-{small,base,large} config.json), the out_indices of each size,
+# reassemble factors (4, 2, 1, 0.5) and head size 32 (DepthAnythingConfig defaults), neck and fusion widths.
+REAL_DA_V2 = {
+    "small": dict(hidden=384, layers=12, heads=6, out_indices=[3, 6, 9, 12], neck=[48, 96, 192, 384], fusion=64),
+    "base": dict(hidden=768, layers=12, heads=12, out_indices=[3, 6, 9, 12], neck=[96, 192, 384, 768], fusion=128),
+    "large": dict(hidden=1024, layers=24, heads=16, out_indices=[5, 12, 18, 24], neck=[256, 512, 1024, 1024], fusion=256),
+}
+
+
+def _tiny_real_layout(size: str, folder: Path) -> Path:
+    """The real layout of ``size`` (depth, out_indices, patch 14, neck ratios, head) with widths shrunk to hidden 32."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    real = REAL_DA_V2[size]
+    scale = real["hidden"] // 32
+    shrink = lambda c: max(4, c // scale // 4 * 4)  # noqa: E731
+    backbone = transformers.Dinov2Config(
+        hidden_size=32, num_hidden_layers=real["layers"], num_attention_heads=2, mlp_ratio=4, image_size=518, patch_size=14,
+        out_indices=real["out_indices"], apply_layernorm=True, reshape_hidden_states=False,
+    )
+    config = transformers.DepthAnythingConfig(
+        backbone_config=backbone, patch_size=14, reassemble_hidden_size=32, reassemble_factors=[4, 2, 1, 0.5],
+        neck_hidden_sizes=[shrink(c) for c in real["neck"]], fusion_hidden_size=shrink(real["fusion"]), head_hidden_size=32,
+    )
+    torch.manual_seed(0)
+    transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
+    # The processor of the converted checkpoints (same script), with a smaller target size to keep the test fast.
+    transformers.DPTImageProcessorPil(
+        do_resize=True, size={"height": 70, "width": 70}, keep_aspect_ratio=True, ensure_multiple_of=14, resample=3,
+        do_rescale=True, do_normalize=True, image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225], do_pad=False,
+    ).save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("size", ["small", "base", "large"])
+def test_real_layouts_batch_and_resize(size: str, tmp_path: Path):
+    folder = _tiny_real_layout(size, tmp_path / size)
+    estimator = get_depth_estimator(f"depth-anything-v2-{size}", model_path=str(folder), device="cpu", batch_size=3)
+    layers = estimator._model.config.backbone_config.out_indices
+    assert layers == REAL_DA_V2[size]["out_indices"]
+    frames = _frames(t=3, h=45, w=80)
+    pixels = estimator.preprocess(frames)
+    assert pixels.shape[2] % 14 == 0 and pixels.shape[3] % 14 == 0  # multiples of the patch size
+    inv_depth = estimator(frames)
+    assert inv_depth.shape == (3, 45, 80) and np.isfinite(inv_depth).all() and (inv_depth >= 0).all()
+    single = get_depth_estimator(f"depth-anything-v2-{size}", model_path=str(folder), device="cpu", batch_size=1)(frames)
+    np.testing.assert_allclose(single, inv_depth, rtol=1e-4, atol=1e-5 * float(inv_depth.max() + 1e-12))
+
+
+def test_dtype_is_half_only_on_cuda():
+    from s2vg.depth.depth_anything import default_dtype
+
+    assert default_dtype("cuda") == "float16"
+    assert default_dtype("cpu") == "float32" and default_dtype("mps") == "float32"
+    assert default_dtype("cpu", "bfloat16") == "bfloat16"
+    with pytest.raises(OptionError, match="float16, bfloat16 or float32"):
+        default_dtype("cuda", "int8")
+
+
+class _OracleDepth:
+    """Stands in for the network: predicted depth = the red channel of the (normalised) input, at the input size."""
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self.offset = offset
+
+    def __call__(self, pixel_values):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(predicted_depth=pixel_values[:, 0].float() + self.offset)
+
+
+def _bright_top_frames() -> np.ndarray:
+    frames = np.zeros((2, 42, 56, 3), np.float32)
+    frames[:, :21] = 0.9  # the top half is bright: the oracle calls it larger
+    frames[:, 21:] = 0.1
+    return frames
+
+
+def test_orientation_larger_output_stays_nearer(tiny_model: Path):
+    estimator = get_depth_estimator("depth-anything-v2-small", model_path=str(tiny_model), device="cpu")
+    estimator._model = _OracleDepth(offset=3.0)  # > 0 everywhere, as the ReLU head gives
+    inv_depth = estimator(_bright_top_frames())
+    # Relative inverse depth goes through unchanged in sign: the larger head output is the nearer part.
+    assert inv_depth[:, 5:15].mean() > inv_depth[:, 28:].mean() + 1.0
+    # ... and geometry's one converter puts it nearer in metres.
+    import torch
+
+    from s2vg.geometry.depth import relative_to_depth
+
+    depth_m = relative_to_depth(torch.from_numpy(inv_depth)).numpy()
+    assert depth_m[:, 5:15].mean() < depth_m[:, 28:].mean()
+
+
+def test_metric_checkpoint_is_inverted_to_inverse_depth(tiny_model: Path):
+    estimator = get_depth_estimator("depth-anything-v2-small", model_path=str(tiny_model), device="cpu")
+    estimator.metric = True  # what a Depth-Anything-V2-Metric-* config.json sets (depth_estimation_type "metric")
+    estimator._model = _OracleDepth(offset=3.0)  # "metres": the bright top is farther
+    inv_depth = estimator(_bright_top_frames())
+    assert inv_depth[:, 5:15].mean() < inv_depth[:, 28:].mean()
+    np.testing.assert_allclose(inv_depth[:, 28:].mean(), 1.0 / (3.0 + (0.1 - 0.485) / 0.229), rtol=0.05)
+
+
+def test_local_folder_never_touches_the_network(tiny_model: Path, monkeypatch: pytest.MonkeyPatch):
+    from s2vg.depth import depth_anything
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(depth_anything, "hub_reachable", lambda timeout_s=2.0: pytest.fail("network checked for a local folder"))
+    monkeypatch.setattr(socket_module(), "create_connection", lambda *a, **k: pytest.fail("a connection was opened"))
+    estimator = get_depth_estimator("depth-anything-v2-small", model_path=str(tiny_model), device="cpu")
+    assert estimator(_frames(t=1)).shape == (1, 37, 61)
+
+
+def socket_module():
+    import socket
+
+    return socket
+
+
+def _cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess:
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), **env_extra}
+    return subprocess.run([sys.executable, "-m", "s2vg.cli", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_cli_missing_weights_is_one_line_naming_model_and_fix(tmp_path: Path):
+    frames_dir = tmp_path / "frames"
+    frames_dir.mkdir()
+    import cv2
+
+    for k in range(2):
+        cv2.imwrite(str(frames_dir / f"{k:03d}.png"), np.full((32, 48, 3), 40 * k + 50, np.uint8))
+    start = time.perf_counter()
+    done = _cli("convert", str(frames_dir), "-o", str(tmp_path / "out.mp4"), "--depth", "depth-anything-v2-base",
+                env_extra={"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "cache"), "HF_HOME": str(tmp_path / "home")})
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "Depth-Anything-V2-Base-hf" in lines[0] and "--depth-model" in lines[0] and "not cached" in lines[0]
+    assert time.perf_counter() - start < 60

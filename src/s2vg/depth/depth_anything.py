@@ -106,6 +106,14 @@ def hub_reachable(timeout_s: float = 2.0) -> bool:
     return bool(result and result[0])
 
 
+def default_dtype(device_type: str, dtype: str | None = None) -> str:
+    """The model dtype name: ``dtype`` when given, else float16 on CUDA and float32 elsewhere (CPU half is slow and inexact)."""
+    name = dtype or ("float16" if device_type == "cuda" else "float32")
+    if name not in ("float16", "bfloat16", "float32"):
+        raise OptionError(f"depth model dtype must be float16, bfloat16 or float32; got {name!r}")
+    return name
+
+
 def dpt_resize_shape(height: int, width: int, size: tuple[int, int], keep_aspect_ratio: bool, multiple: int) -> tuple[int, int]:
     """The (height, width) the DPT image processor resizes a frame to (transformers' ``get_resize_output_image_size``)."""
 
@@ -160,10 +168,7 @@ class DepthAnythingEstimator:
         import torch
 
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        dtype_name = dtype or ("float16" if self.device.type == "cuda" else "float32")
-        if dtype_name not in ("float16", "bfloat16", "float32"):
-            raise OptionError(f"depth model dtype must be float16, bfloat16 or float32; got {dtype_name!r}")
-        self.dtype = getattr(torch, dtype_name)
+        self.dtype = getattr(torch, default_dtype(self.device.type, dtype))
         self.batch_size = int(batch_size or (8 if self.device.type == "cuda" else 2))
         if self.batch_size < 1:
             raise OptionError(f"depth batch size must be >= 1; got {self.batch_size}")
@@ -204,6 +209,8 @@ class DepthAnythingEstimator:
             where = "found in the folder" if Path(source).is_dir() else "cached and could not be downloaded"
             reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             raise MissingWeightsError(f"depth model {source!r}: weights are not {where} ({reason}); {_FIX}") from error
+        # Metric checkpoints (Depth-Anything-V2-Metric-*) predict metres, not inverse depth: invert them below.
+        self.metric = getattr(model.config, "depth_estimation_type", "relative") == "metric"
         return model.to(self.device).eval(), prep
 
     def _resize_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -249,7 +256,10 @@ class DepthAnythingEstimator:
                 chunk = frames[start : start + self.batch_size]
                 predicted = self._model(pixel_values=self.preprocess(chunk)).predicted_depth
                 resized = F.interpolate(predicted.float().unsqueeze(1), size=(height, width), mode="bicubic", align_corners=False)
+                resized = resized.squeeze(1)
+                if self.metric:
+                    resized = 1.0 / resized.clamp_min_(1e-3)  # metres -> inverse depth (1/m), larger = nearer
                 # Bicubic overshoots a little at edges; inverse depth is never negative.
-                out[start : start + len(chunk)] = resized.squeeze(1).clamp_min_(0).cpu().numpy()
+                out[start : start + len(chunk)] = resized.clamp_min_(0).cpu().numpy()
                 bar.update(len(chunk))
         return out
