@@ -303,4 +303,5 @@ def test_cli_missing_weights_is_one_line_naming_model_and_fix(tmp_path: Path):
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, done.stderr
     assert "Depth-Anything-V2-Base-hf" in lines[0] and "--depth-model" in lines[0] and "not cached" in lines[0]
+    assert "hf download depth-anything/Depth-Anything-V2-Base-hf" in lines[0]
     assert time.perf_counter() - start < 60

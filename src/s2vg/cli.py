@@ -204,8 +204,11 @@ def add_convert(parser: argparse.ArgumentParser) -> None:
     rig.add_argument("--focal", type=float, default=None, help="focal length in px (default 800 x width/576)")
     dep = parser.add_argument_group("depth")
     dep.add_argument("--depth", default=default(ConvertConfig, "depth"),
-                     help="auto, heuristic, depth-anything-v2-small|base|large, or a depth file (.npy/.npz/folder)")
-    dep.add_argument("--depth-model", default=None, help="local folder (or hub id) of a Depth Anything model")
+                     help="auto, heuristic, depth-anything-v2-small (Apache-2.0) | base | large (CC-BY-NC-4.0, non-commercial), "
+                     "or a depth file (.npy/.npz/folder)")
+    dep.add_argument("--depth-model", default=None,
+                     help="local folder (save_pretrained) or hub id of a Depth Anything V2 model; a folder never touches the network, "
+                     "a hub id is downloaded only when not cached and HF_HUB_OFFLINE is unset (fetch it with: hf download ID)")
     dep.add_argument("--depth-kind", choices=DEPTH_KINDS, default=default(DepthConfig, "kind"),
                      help="meaning of a depth file: relative inverse depth, metric metres, or disparity px at --baseline")
     dep.add_argument("--far", type=float, default=default(DepthConfig, "far"), help="farthest depth in metres (relative depth)")

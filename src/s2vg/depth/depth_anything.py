@@ -193,9 +193,9 @@ class DepthAnythingEstimator:
         if weights_cached(model_id, cache_dir):
             return model_id, True
         if _offline_env():
-            raise MissingWeightsError(f"depth model {model_id!r}: weights are not cached and cannot be downloaded (HF_HUB_OFFLINE is set); {_FIX}")
+            raise MissingWeightsError(f"depth model {model_id!r}: weights are not cached and cannot be downloaded (HF_HUB_OFFLINE is set); fetch them with `hf download {model_id}`, or {_FIX}")
         if not hub_reachable():
-            raise MissingWeightsError(f"depth model {model_id!r}: weights are not cached and cannot be downloaded (the Hugging Face hub is unreachable); {_FIX}")
+            raise MissingWeightsError(f"depth model {model_id!r}: weights are not cached and cannot be downloaded (the Hugging Face hub is unreachable); fetch them elsewhere with `hf download {model_id}`, or {_FIX}")
         return model_id, False
 
     def _load(self, source: str, local_only: bool, cache_dir: str | os.PathLike | None) -> tuple[Any, dict[str, Any]]:
