@@ -29,6 +29,7 @@ from s2vg.depth import (
     warped_temporal_change,
 )
 from s2vg.depth.depth_anything import weights_cached
+from s2vg.depth.registry import LEARNED_ESTIMATORS
 from s2vg.io.frames import read_frames
 
 
@@ -101,7 +102,7 @@ def main() -> None:
     if not clips:
         raise SystemExit(f"no sample clips under {args.shared}/samples")
     estimators: list[tuple[str, dict]] = [("heuristic", {})]
-    estimators += [(n, {}) for n in ("depth-anything-v2-small", "depth-anything-v2-base", "depth-anything-v2-large") if weights_cached(n)]
+    estimators += [(n, {}) for n in LEARNED_ESTIMATORS if weights_cached(n)]  # every learned family whose weights are cached
     if args.architecture:
         import tempfile
 
