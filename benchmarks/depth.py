@@ -29,6 +29,7 @@ from s2vg.depth import (
     warped_temporal_change,
 )
 from s2vg.depth.depth_anything import weights_cached
+from s2vg.depth.registry import LEARNED_ESTIMATORS
 from s2vg.io.frames import read_frames
 
 
@@ -59,9 +60,10 @@ def load_clips(shared: Path, h: int, w: int, max_frames: int) -> dict[str, tuple
 
 #: Backbone and head sizes of the published Depth Anything V2 checkpoints (their config.json).
 ARCHITECTURES = {
-    "small": dict(hidden=384, heads=6, neck=[48, 96, 192, 384], fusion=64),
-    "base": dict(hidden=768, heads=12, neck=[96, 192, 384, 768], fusion=128),
-    "large": dict(hidden=1024, heads=16, layers=24, neck=[256, 512, 1024, 1024], fusion=256),
+    # transformers' convert_depth_anything_to_hf.py (get_dpt_config): DINOv2 out_indices per size.
+    "small": dict(hidden=384, heads=6, neck=[48, 96, 192, 384], fusion=64, stages=[3, 6, 9, 12]),
+    "base": dict(hidden=768, heads=12, neck=[96, 192, 384, 768], fusion=128, stages=[3, 6, 9, 12]),
+    "large": dict(hidden=1024, heads=16, layers=24, neck=[256, 512, 1024, 1024], fusion=256, stages=[5, 12, 18, 24]),
 }
 
 
@@ -71,7 +73,7 @@ def random_depth_anything(size: str, folder: Path) -> Path:
 
     arch = ARCHITECTURES[size]
     layers = arch.get("layers", 12)
-    stages = [layers // 4 * k for k in range(1, 5)]
+    stages = arch["stages"]
     backbone = transformers.Dinov2Config(
         hidden_size=arch["hidden"], num_hidden_layers=layers, num_attention_heads=arch["heads"], intermediate_size=4 * arch["hidden"],
         image_size=518, patch_size=14, out_features=[f"stage{k}" for k in stages], reshape_hidden_states=False,
@@ -100,7 +102,7 @@ def main() -> None:
     if not clips:
         raise SystemExit(f"no sample clips under {args.shared}/samples")
     estimators: list[tuple[str, dict]] = [("heuristic", {})]
-    estimators += [(n, {}) for n in ("depth-anything-v2-small", "depth-anything-v2-base", "depth-anything-v2-large") if weights_cached(n)]
+    estimators += [(n, {}) for n in LEARNED_ESTIMATORS if weights_cached(n)]  # every learned family whose weights are cached
     if args.architecture:
         import tempfile
 

@@ -204,8 +204,12 @@ def add_convert(parser: argparse.ArgumentParser) -> None:
     rig.add_argument("--focal", type=float, default=None, help="focal length in px (default 800 x width/576)")
     dep = parser.add_argument_group("depth")
     dep.add_argument("--depth", default=default(ConvertConfig, "depth"),
-                     help="auto, heuristic, depth-anything-v2-small|base|large, or a depth file (.npy/.npz/folder)")
-    dep.add_argument("--depth-model", default=None, help="local folder (or hub id) of a Depth Anything model")
+                     help="auto, heuristic, depth-anything-v2-small (Apache-2.0) | base | large (CC-BY-NC-4.0, non-commercial), "
+                     "dpt-large | dpt-hybrid (Apache-2.0), zoedepth-nyu-kitti | nyu | kitti (MIT), or a depth file (.npy/.npz/folder)")
+    dep.add_argument("--depth-model", default=None,
+                     help="local folder (save_pretrained) or hub id of a transformers depth model (Depth Anything V2, DPT, ZoeDepth); "
+                     "a folder never touches the network, "
+                     "a hub id is downloaded only when not cached and HF_HUB_OFFLINE is unset (fetch it with: hf download ID)")
     dep.add_argument("--depth-kind", choices=DEPTH_KINDS, default=default(DepthConfig, "kind"),
                      help="meaning of a depth file: relative inverse depth, metric metres, or disparity px at --baseline")
     dep.add_argument("--far", type=float, default=default(DepthConfig, "far"), help="farthest depth in metres (relative depth)")
@@ -244,8 +248,8 @@ def cmd_convert(args: argparse.Namespace) -> dict:
     from s2vg.config import BatchConfig, JobConfig
     from s2vg.convert import RigRequest
 
-    if args.depth_model and args.depth not in ("auto",) and not args.depth.startswith("depth-anything"):
-        raise OptionError(f"--depth-model is for Depth Anything models, but --depth is {args.depth!r}; drop one of them")
+    if args.depth_model and args.depth not in ("auto",) and not args.depth.startswith(("depth-anything", "dpt-", "zoedepth-")):
+        raise OptionError(f"--depth-model is for learned depth models, but --depth is {args.depth!r}; drop one of them")
     depth_name = args.depth
     if args.depth_model and depth_name == "auto":
         depth_name = "depth-anything-v2-small"

@@ -78,14 +78,14 @@ def get_depth_estimator(name: str, **options: object) -> DepthEstimator:
 def resolve_depth_estimator(name: str = "auto", model_path: str | None = None, **options: object) -> DepthEstimator:
     """Build the estimator a user asked for, choosing one for ``"auto"``.
 
-    ``auto`` with ``model_path`` loads Depth Anything from that local folder. ``auto``
+    ``auto`` with ``model_path`` loads the model in that local folder, whatever its family. ``auto``
     without it takes the first of :data:`AUTO_PREFERENCE` whose weights are in the
     Hugging Face cache (no network is touched to find out); when none is, it falls back to
     the weight-free ``heuristic`` estimator and warns (``warnings.warn``), naming the better option and how to get it.
 
     Args:
         name: ``"auto"`` or a registered name (see :func:`available_depth_estimators`).
-        model_path: local folder of a Depth Anything model (CLI ``--depth-model``).
+        model_path: local folder (or hub id) of a transformers depth model (CLI ``--depth-model``).
         options: passed to the estimator's factory; those in :data:`LEARNED_ONLY_OPTIONS`
             (device, dtype, batch size, cache folder) are dropped for the weight-free estimator.
 
@@ -114,14 +114,20 @@ def resolve_depth_estimator(name: str = "auto", model_path: str | None = None, *
         name = FALLBACK_ESTIMATOR
     if name == FALLBACK_ESTIMATOR:
         if model_path is not None:
-            raise OptionError(f"--depth-model is for Depth Anything models, not the {FALLBACK_ESTIMATOR!r} estimator; drop one of the two")
+            raise OptionError(f"--depth-model is for learned depth models, not the {FALLBACK_ESTIMATOR!r} estimator; drop one of the two")
         return get_depth_estimator(name, **{k: v for k, v in options.items() if k not in LEARNED_ONLY_OPTIONS})
     if model_path is not None:
         options["model_path"] = model_path
     return get_depth_estimator(name, **options)
 
 
-# Built-in backends (lazy: registering imports nothing heavy).
-for _size in ("small", "base", "large"):
-    register_depth_estimator(f"depth-anything-v2-{_size}", "s2vg.depth.depth_anything", "DepthAnythingEstimator", variant=_size)
+# Built-in backends (lazy: registering imports nothing heavy). Every learned family loads
+# through the one transformers estimator; the name only picks the hub id
+# (s2vg.depth.depth_anything.MODEL_IDS, which must list the same names).
+LEARNED_ESTIMATORS: tuple[str, ...] = (
+    "depth-anything-v2-small", "depth-anything-v2-base", "depth-anything-v2-large",
+    "dpt-large", "dpt-hybrid", "zoedepth-nyu-kitti", "zoedepth-nyu", "zoedepth-kitti",
+)
+for _name in LEARNED_ESTIMATORS:
+    register_depth_estimator(_name, "s2vg.depth.depth_anything", "TransformersDepthEstimator", model=_name)
 register_depth_estimator("heuristic", "s2vg.depth.heuristic", "HeuristicDepthEstimator")
