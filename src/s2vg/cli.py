@@ -55,6 +55,16 @@ def default(config: type, name: str) -> Any:
     return field.default
 
 
+def _memory_size(text: str) -> int:
+    """argparse type of --memory-budget: 3G, 3000M or bytes."""
+    from s2vg.jobs.memory import parse_size
+
+    try:
+        return parse_size(text)
+    except OptionError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def add_output_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout (no progress bars)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -226,7 +236,11 @@ def add_convert(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("run")
     run.add_argument("--max-frames", type=int, default=None, help="convert only the first N frames")
     run.add_argument("--chunk-frames", type=int, default=default(ConvertConfig, "chunk_frames"),
-                     help="frames processed at a time; peak memory grows with it, not with the video's length (default %(default)s)")
+                     help="frames processed at a time; peak memory grows with it, not with the video's length "
+                          "(default: the most, up to 32, that fits --memory-budget; a given value wins over the budget)")
+    run.add_argument("--memory-budget", type=_memory_size, default=default(ConvertConfig, "memory_budget"), metavar="SIZE",
+                     help="peak memory the job may use when it chooses the chunk size: 3G, 3000M or bytes "
+                          "(default: 3G, or what one frame per chunk needs where more, at most half of the available memory)")
     run.add_argument("--context-frames", type=int, default=default(ConvertConfig, "context_frames"),
                      help="frames on each side of a chunk the fill may read, so seams do not show (default %(default)s)")
     run.add_argument("--resume", action="store_true",
@@ -260,7 +274,7 @@ def cmd_convert(args: argparse.Namespace) -> dict:
         job=JobConfig(resume=args.resume, keep_state=args.keep_state, executor=args.executor,
                       ray_address=args.ray_address, ray_gpus=args.ray_gpus),
         config=ConvertConfig(
-            depth=depth_name, inpainter=args.inpainter, chunk_frames=args.chunk_frames,
+            depth=depth_name, inpainter=args.inpainter, chunk_frames=args.chunk_frames, memory_budget=args.memory_budget,
             context_frames=args.context_frames, max_frames=args.max_frames,
             outpaint=args.outpaint, outpaint_method=args.outpaint_method,
         ),
@@ -358,8 +372,8 @@ def add_eval(parser: argparse.ArgumentParser) -> None:
                         "on the scenes, the tracked-subject scene and any --pair FOLDER...")
     parser.add_argument("--seams", default=None, metavar="VIDEO",
                         help="measure chunk seams of a converted video instead (jumps at chunk boundaries vs inside chunks)")
-    parser.add_argument("--chunk-frames", type=int, default=default(ConvertConfig, "chunk_frames"),
-                        help="the chunk size VIDEO was converted with (for --seams)")
+    parser.add_argument("--chunk-frames", type=int, default=32,
+                        help="the chunk size VIDEO was converted with (`convert --json` prints it; for --seams; default %(default)s)")
     parser.add_argument("--layout", choices=LAYOUT_CHOICES, default=default(OutputConfig, "layout"), help="VIDEO's layout (for --seams)")
     add_output_flags(parser)
 

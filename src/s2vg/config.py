@@ -434,7 +434,11 @@ class ConvertConfig:
             ...) or the path of a depth file; defaults to ``"auto"``.
         inpainter: ``auto`` (the diffusion inpainter ``svg`` when a CUDA device and its
             weights are present, else ``classical``) or a registry name; defaults to ``"auto"``.
-        chunk_frames: frames warped and filled at a time (bounds memory); defaults to 32.
+        chunk_frames: frames warped and filled at a time (bounds memory); defaults to None:
+            the most (at most 32) whose estimated peak fits ``memory_budget``
+            (:func:`s2vg.jobs.memory.choose_chunk_frames`). A given value wins over the budget.
+        memory_budget: bytes the whole job may hold at its peak when the chunk is chosen;
+            defaults to None: half of the memory available when the job starts.
         context_frames: extra frames on each side of a chunk that the fill may read from,
             so chunk seams do not show; defaults to 4.
         max_frames: convert only the first N frames; defaults to None (all).
@@ -447,15 +451,18 @@ class ConvertConfig:
 
     depth: str = "auto"
     inpainter: str = "auto"
-    chunk_frames: int = 32
+    chunk_frames: int | None = None
     context_frames: int = 4
     max_frames: int | None = None
     outpaint: bool | None = None
     outpaint_method: str = "auto"
+    memory_budget: int | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.chunk_frames, int) or self.chunk_frames < 1:
+        if self.chunk_frames is not None and (not isinstance(self.chunk_frames, int) or self.chunk_frames < 1):
             raise OptionError(f"chunk frames must be an integer >= 1; got {self.chunk_frames!r}")
+        if self.memory_budget is not None and (not isinstance(self.memory_budget, int) or self.memory_budget < 1):
+            raise OptionError(f"memory budget must be a positive number of bytes (e.g. 3G); got {self.memory_budget!r}")
         if not isinstance(self.context_frames, int) or self.context_frames < 0:
             raise OptionError(f"context frames must be an integer >= 0; got {self.context_frames!r}")
         if self.max_frames is not None and (not isinstance(self.max_frames, int) or self.max_frames < 1):

@@ -284,19 +284,24 @@ def warp_extended(wide: torch.Tensor, wide_depth: torch.Tensor, rig: CameraRig, 
     return OutpaintedFrameMatrix(colors=colors, known=known, depth=depth, rig=rig, filled=filled, margins=(left, right))
 
 
-def inpaint_outpainted(inpainter: object, matrix: FrameMatrix, progress: Progress = SILENT) -> FrameMatrix:
+def inpaint_outpainted(inpainter: object, matrix: FrameMatrix, progress: Progress = SILENT, *,
+                       in_place: bool = False) -> FrameMatrix:
     """Fill ``matrix`` with ``inpainter``, keeping the outpainted hint of an
     :class:`OutpaintedFrameMatrix` (treated as known while filling).
+
+    ``in_place`` lets an inpainter that can (``fills_in_place``) overwrite ``matrix``'s
+    own arrays instead of copying them; the caller must not use ``matrix`` afterwards.
 
     Returns:
         The filled matrix with ``known`` as it came in (real pixels only), so callers
         still see what was invented; a plain :class:`FrameMatrix` goes straight through
         ``inpainter``.
     """
+    extra = {"in_place": True} if in_place and getattr(inpainter, "fills_in_place", False) else {}
     if not isinstance(matrix, OutpaintedFrameMatrix):
-        return inpainter(matrix, progress)
+        return inpainter(matrix, progress, **extra)
     plain = FrameMatrix(colors=matrix.colors, known=matrix.known | matrix.filled, depth=matrix.depth, rig=matrix.rig)
-    out = inpainter(plain, progress)
+    out = inpainter(plain, progress, **extra)
     return OutpaintedFrameMatrix(colors=out.colors, known=matrix.known, depth=out.depth, rig=matrix.rig,
                                  filled=matrix.filled, margins=matrix.margins)
 

@@ -8,7 +8,7 @@ output. :mod:`.memory` states the memory bound.
 """
 
 from s2vg.jobs.job import JobSpec, prepare_job
-from s2vg.jobs.memory import memory_bound
+from s2vg.jobs.memory import choose_chunk_frames, memory_bound, parse_size
 from s2vg.jobs.state import JobState, state_dir_for
 
-__all__ = ["JobSpec", "JobState", "memory_bound", "prepare_job", "state_dir_for"]
+__all__ = ["JobSpec", "JobState", "choose_chunk_frames", "memory_bound", "parse_size", "prepare_job", "state_dir_for"]

@@ -60,6 +60,10 @@ class JobSpec:
         video_options: encoder options of video outputs (codec, crf, preset, frame packing).
         audio_source: where audio comes from (the input video), or None.
         resumed: the state folder of an interrupted run is being continued.
+        planned_chunk_frames: the chunk size N of the plan: as given, else the largest the
+            memory budget allows (:func:`s2vg.jobs.memory.choose_chunk_frames`), else (on
+            resume) the one the job started with.
+        memory_budget: the budget in bytes the chunk was chosen for; None when given.
     """
 
     input_path: Path
@@ -83,6 +87,8 @@ class JobSpec:
     video_options: dict = field(default_factory=dict)
     audio_source: Path | None = None
     resumed: bool = False
+    planned_chunk_frames: int = 0
+    memory_budget: int | None = None
 
     @property
     def segment_options(self) -> dict:
@@ -95,7 +101,7 @@ class JobSpec:
 
     @property
     def chunk_frames(self) -> int:
-        return self.config.chunk_frames
+        return self.planned_chunk_frames or self.config.chunk_frames
 
     def chunk_span(self, chunk: int, frames: int) -> tuple[int, int]:
         """Frames ``[start, stop)`` of ``chunk`` in a video of ``frames`` frames."""
@@ -132,9 +138,11 @@ class JobSpec:
         """Every option that shapes the output, as JSON-able data (compared on resume)."""
         from s2vg import __version__
 
+        convert = dataclasses.asdict(self.config)
+        convert.pop("memory_budget")  # shapes only the chunk size, which the plan records
         return {
             "s2vg_version": __version__,
-            "convert": dataclasses.asdict(self.config),
+            "convert": convert,
             "rig": dataclasses.asdict(self.rig),
             "depth": dataclasses.asdict(self.depth),
             "depth_stage": dataclasses.asdict(self.depth_stage),
@@ -302,6 +310,7 @@ def prepare_job(
         video_options=video_options,
         audio_source=info.path if info.kind == "video" else None,
     )
+    spec = plan_chunks(spec, resume=job.resume)
     if paths[0].suffix.lower() in IMAGE_SUFFIXES and planned > 1:
         raise InputError(
             f"image output {str(paths[0])!r} holds one frame but the input has {planned}; "
@@ -309,6 +318,41 @@ def prepare_job(
         )
     resumed = open_state(spec, resume=job.resume)
     return dataclasses.replace(spec, resumed=resumed)
+
+
+def output_pixels_ratio(spec: JobSpec) -> float:
+    """Output pixels (all files of the layout) per input pixel: 2 for full SBS, 1 for anaglyph."""
+    from s2vg.io.layouts import output_size
+
+    out_w, out_h = output_size(spec.info.width, spec.info.height, spec.output_config.layout, focal=spec.focal)
+    return out_w * out_h * len(spec.outputs) / (spec.info.width * spec.info.height)
+
+
+def plan_chunks(spec: JobSpec, resume: bool) -> JobSpec:
+    """``spec`` with its chunk size decided: given, resumed, or chosen from the memory budget.
+
+    Raises:
+        OptionError: the budget is below what one frame per chunk needs (names the minimum).
+    """
+    from s2vg.jobs.memory import choose_chunk_frames, default_memory_budget, job_peak_bytes
+
+    if spec.config.chunk_frames is not None:
+        return dataclasses.replace(spec, planned_chunk_frames=spec.config.chunk_frames)
+    if resume and spec.state.exists():
+        # Resume with the chunk the job started with, whatever memory is free now.
+        try:
+            planned = int(spec.state.load_manifest()["plan"]["chunk_frames"])
+        except (OSError, ValueError, KeyError, TypeError):
+            planned = 0
+        if planned > 0:
+            return dataclasses.replace(spec, planned_chunk_frames=planned, memory_budget=spec.config.memory_budget)
+    shape = dict(views=spec.views, context_frames=spec.config.context_frames, window=spec.window,
+                 output_pixels_ratio=output_pixels_ratio(spec))
+    budget = spec.config.memory_budget
+    if budget is None:
+        budget = default_memory_budget(job_peak_bytes(spec.info.height, spec.info.width, chunk_frames=1, **shape))
+    chosen = choose_chunk_frames(spec.info.height, spec.info.width, budget=budget, **shape)
+    return dataclasses.replace(spec, planned_chunk_frames=chosen, memory_budget=budget)
 
 
 def _depth_file_identity(spec: JobSpec) -> dict | None:

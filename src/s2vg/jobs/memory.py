@@ -2,57 +2,49 @@
 
 Nothing in a job holds more than a window of frames: the depth pass keeps at most
 ``2N + w`` frames (the chunk being estimated, the chunk waiting for its stabilisation, and
-``w`` frames of context), the render pass ``N + 2C`` frames and their frame matrix. So the
-peak depends on the chunk size ``N``, the context ``C``, the stabilisation window ``w``, the
-views ``V`` and the frame size ``H x W``, never on the length of the video.
+``w`` frames of context), the render pass the ``N + 2C`` frames of its window and their
+frame matrix (filled in place, and only the eyes' own ``N`` frames kept after the fill;
+the output is packed and encoded one frame at a time). So the peak depends on the chunk
+size ``N``, the context ``C``, the stabilisation window ``w``, the views ``V`` and the frame
+size ``H x W``, never on the length of the video.
 
-Bytes per pixel of one buffered frame (float32 unless said):
+Bytes per pixel, fitted to the peak RSS of real 1920x1080 conversions (heuristic depth,
+classical fill, V = 2, C = 4, w = 3: 2,453 MiB at N = 4 and 3,674 MiB at N = 16, so
+102 MiB = 51 B/px per window frame and 470 B/px that do not depend on N) and rounded up
+by about 10 %:
 
-=====================  ===============================================================
-depth pass, per frame  frames 12, raw + stabilised inverse depth 8, stabilisation's
-                       colour+depth stack 16 and output 4, grey 1, decode/stack copies 12
-                       -> about 53 B/px for each of ``2N + w`` frames
-render pass, per frame frames 12, depth 4 x 3 (inverse, normalised, metres), frame matrix
-                       per view 17 (colours 12, depth 4, known 1) held about 4 times
-                       (matrix, the inpainter's NumPy copies, its output, torch ``where``)
-                       -> about ``24 + 68 V`` B/px for each of ``N + 2C`` frames, plus the
-                       composed output of ``N`` frames (24 B/px for side-by-side)
-=====================  ===============================================================
+======================  ==========================================================
+every frame size        520 B/px whatever N: the decoder's and encoder's frame
+                        buffers, the fill's per-frame work arrays, and memory the
+                        allocator keeps after the depth pass
+depth pass, per frame   24 B/px for each of ``2N + w`` frames
+render pass, per frame  ``20 + 18 V`` B/px for each of ``N + 2C`` frames: the frames
+                        (12), a view of the frame matrix (colours 12, depth 4,
+                        known 1) and the fill's flows
+======================  ==========================================================
 
-On top of the frame buffers a job holds about 80 MiB of fixed native buffers (x264's
-look-ahead and frame threads, PyAV, OpenCV and torch thread pools), and below everything
-the interpreter with its libraries (about 260 MiB of RSS here) and a model's weights when
-one is used. Measured peak RSS above that base (``benchmarks/long_video.py``, heuristic
-depth, classical fill, C = 4, w = 3), against the bound this module computes:
-
-=========  ==  =  ============  ===========
-size       N   V  measured MiB  bound MiB
-=========  ==  =  ============  ===========
-64x96      8   2   62            103
-128x192    4   2  125            141
-128x192    8   2  149            172
-128x192   16   2  180            233
-128x192    8   4  175            223
-256x384    8   2  375            446
-=========  ==  =  ============  ===========
+On top of that a job holds about 80 MiB of fixed native buffers (x264's look-ahead and
+frame threads, PyAV, OpenCV and torch thread pools), and below everything the
+interpreter with its libraries (about 260 MiB of RSS here) and a model's weights when one
+is used. ``benchmarks/resolutions.py`` measures it from 576x320 to 3840x2160.
 """
 
 from __future__ import annotations
 
-#: Bytes per pixel of one frame held by the depth pass (see the module table).
-DEPTH_PASS_BYTES_PER_PX = 53
+#: Bytes per pixel held whatever the chunk size (see the module table).
+FIXED_BYTES_PER_PX = 520
+#: Bytes per pixel of one frame held by the depth pass.
+DEPTH_PASS_BYTES_PER_PX = 24
 #: Bytes per pixel of one frame of the render window, before the per-view terms.
-RENDER_BYTES_PER_PX = 24
-#: Bytes per pixel per view of one frame of the frame matrix, as held at the peak.
-MATRIX_BYTES_PER_PX_VIEW = 68
-#: Bytes per output pixel buffered by the composition and the encoder.
-OUTPUT_BYTES_PER_PX = 24 + 60
+RENDER_BYTES_PER_PX = 20
+#: Bytes per pixel per view of one frame of the render window.
+MATRIX_BYTES_PER_PX_VIEW = 18
 #: Fixed native buffers of a running job (encoder, thread pools), measured.
 FIXED_BYTES = 80 * 2**20
 
 FORMULA = (
-    "peak RSS <= base + 80 MiB + H*W * max(53*(2N + w), (24 + 68*V)*(N + 2C) + 84*N*out_px_ratio) bytes "
-    "(N chunk frames, C context frames, w stabilisation window, V views, out_px_ratio output/input pixels; "
+    "peak RSS <= base + 80 MiB + H*W * (520 + max(24*(2N + w), (20 + 18*V)*(N + 2C))) bytes "
+    "(N chunk frames, C context frames, w stabilisation window, V views; "
     "base = the interpreter with its libraries and any model weights); independent of the length"
 )
 
@@ -81,18 +73,133 @@ def memory_bound(
     Returns:
         ``{"bytes": int, "mib": float, "depth_pass_bytes": int, "render_pass_bytes": int,
         "fixed_bytes": int, "formula": str}``: ``bytes`` is the larger pass plus the fixed
-        native buffers; the base (interpreter, libraries, weights) is not included.
+        part (per-pixel and native buffers); the base (interpreter, libraries, weights) is
+        not included.
     """
     pixels = height * width
+    # Output frames are packed and encoded one at a time: their size adds to the fixed part.
+    fixed = int((FIXED_BYTES_PER_PX + 12 * output_pixels_ratio) * pixels) + FIXED_BYTES
     depth_pass = DEPTH_PASS_BYTES_PER_PX * pixels * (2 * chunk_frames + window)
     render_pass = (RENDER_BYTES_PER_PX + MATRIX_BYTES_PER_PX_VIEW * views) * pixels * (chunk_frames + 2 * context_frames)
-    render_pass += int(OUTPUT_BYTES_PER_PX * pixels * chunk_frames * output_pixels_ratio)
-    peak = max(depth_pass, render_pass) + FIXED_BYTES
+    peak = max(depth_pass, render_pass) + fixed
     return {
         "bytes": int(peak),
         "mib": round(peak / 2**20, 1),
         "depth_pass_bytes": int(depth_pass),
         "render_pass_bytes": int(render_pass),
-        "fixed_bytes": FIXED_BYTES,
+        "fixed_bytes": fixed,
         "formula": FORMULA,
     }
+
+
+# ------------------------------------------------------------------ choosing the chunk from a budget
+
+#: The largest chunk a budget may choose (the fixed default before budgets; more buys little speed).
+MAX_CHUNK_FRAMES = 32
+#: Resident memory below the frame buffers: the interpreter, NumPy, torch, OpenCV, PyAV (measured
+#: about 260 MiB here), rounded up. A model's weights come on top (``base_bytes``).
+BASE_BYTES = 300 * 2**20
+#: Share of the available memory the default budget may take: other programs (and, on a
+#: shared machine, other jobs) keep the rest.
+DEFAULT_BUDGET_FRACTION = 0.5
+#: The default budget where more memory is free: enough for the largest chunk at 576x320
+#: and 1280x720 and for N = 7 at 1920x1080. Larger chunks only trim the context overhead
+#: ((N + 2C) / N frames rendered per frame kept); give --memory-budget to spend more.
+DEFAULT_BUDGET_BYTES = 3 * 2**30
+#: Default budget where the available memory cannot be read.
+FALLBACK_BUDGET_BYTES = 4 * 2**30
+
+_UNITS = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "KIB": 2**10, "M": 2**20, "MB": 2**20, "MIB": 2**20,
+          "G": 2**30, "GB": 2**30, "GIB": 2**30, "T": 2**40, "TB": 2**40, "TIB": 2**40}
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes of a size such as ``3G``, ``3000M``, ``1.5GiB`` or ``3221225472`` (binary units).
+
+    Raises:
+        OptionError: not a positive size.
+    """
+    import re
+
+    from s2vg.errors import OptionError
+
+    if isinstance(text, int) and not isinstance(text, bool):
+        value, unit = float(text), ""
+    else:
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(text))
+        if match is None or match.group(2).upper() not in _UNITS:
+            raise OptionError(f"memory size {text!r} is not a size; give bytes or a number with K, M, G or T (e.g. 3G, 3000M)")
+        value, unit = float(match.group(1)), match.group(2).upper()
+    size = int(value * _UNITS[unit])
+    if size < 1:
+        raise OptionError(f"memory size {text!r} must be positive; give e.g. 3G")
+    return size
+
+
+def format_size(size: float) -> str:
+    """``1.2 GiB`` / ``200 MiB``: a byte count for messages."""
+    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.0f} MiB"
+
+
+def available_memory() -> int | None:
+    """Bytes the system can give a new process without swapping (MemAvailable), or None if unknown."""
+    try:
+        import psutil  # optional; covers macOS and Windows
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:
+        pass
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def default_memory_budget(minimum: int = 0) -> int:
+    """The budget when none is given: 3 GiB, or ``minimum`` (one frame per chunk) where that
+    is more, but never more than half of the available memory (4 GiB when unknown)."""
+    available = available_memory()
+    ceiling = int(available * DEFAULT_BUDGET_FRACTION) if available else FALLBACK_BUDGET_BYTES
+    return min(max(DEFAULT_BUDGET_BYTES, minimum), ceiling)
+
+
+def job_peak_bytes(height: int, width: int, *, views: int, chunk_frames: int, context_frames: int, window: int,
+                   output_pixels_ratio: float = 2.0, base_bytes: int = BASE_BYTES) -> int:
+    """Peak resident bytes of a whole job process: ``base_bytes`` plus :func:`memory_bound`."""
+    bound = memory_bound(height, width, views=views, chunk_frames=chunk_frames, context_frames=context_frames,
+                         window=window, output_pixels_ratio=output_pixels_ratio)
+    return base_bytes + bound["bytes"]
+
+
+def choose_chunk_frames(height: int, width: int, *, views: int, context_frames: int, window: int, budget: int,
+                        output_pixels_ratio: float = 2.0, base_bytes: int = BASE_BYTES,
+                        most: int = MAX_CHUNK_FRAMES) -> int:
+    """The largest chunk ``1 <= N <= most`` whose :func:`job_peak_bytes` fits ``budget``.
+
+    Raises:
+        OptionError: even one frame per chunk needs more than ``budget``; names the minimum.
+    """
+    from s2vg.errors import OptionError
+
+    def peak(n: int) -> int:
+        return job_peak_bytes(height, width, views=views, chunk_frames=n, context_frames=context_frames,
+                              window=window, output_pixels_ratio=output_pixels_ratio, base_bytes=base_bytes)
+
+    minimum = peak(1)
+    if minimum > budget:
+        gib = -(-minimum * 10 // 2**30) / 10  # rounded up to 0.1 GiB, so the suggestion fits
+        raise OptionError(
+            f"memory budget {format_size(budget)} is below the {format_size(minimum)} this {width}x{height} V={views} "
+            f"job needs for one frame per chunk; give --memory-budget {gib:.1f}G or more"
+        )
+    # The peak grows with N, so the answer is the last N that fits (at most `most` steps).
+    chosen = 1
+    for n in range(2, most + 1):
+        if peak(n) > budget:
+            break
+        chosen = n
+    return chosen

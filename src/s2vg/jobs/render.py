@@ -13,6 +13,7 @@ depend on what ran before it in the same process.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -203,28 +204,35 @@ def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_star
             )
         else:
             matrix = build_frame_matrix(torch.from_numpy(frames), depth_m, rig)
+    del depth_m  # the matrix holds a copy now
     with progress.timer("inpaint"):
-        filled = inpaint_outpainted(inpainter, matrix)
+        filled = inpaint_outpainted(inpainter, matrix, in_place=True)
+    del matrix
     core = slice(start - window_start, stop - window_start)
     left_view, right_view = eye_views(rig)
-    left, right = filled.colors[left_view, core], filled.colors[right_view, core]
-    del matrix
+    # Only the eyes' own frames go on: the context frames and other views are freed here.
+    left, right = filled.colors[left_view, core].clone(), filled.colors[right_view, core].clone()
+    del filled
     if writer is not None:  # one writer for the whole video (MV-HEVC)
         with progress.timer("encode"):
             writer.write(left, right)
         return
     layout = spec.output_config.layout
     out_w, out_h = output_size(spec.info.width, spec.info.height, layout, focal=spec.focal)
-    with progress.timer("encode"):
-        for stream, pictures in enumerate(compose_streams(left, right, layout, focal=spec.focal)):
+    with progress.timer("encode"), contextlib.ExitStack() as stack:
+        writers = []
+        for stream in range(len(spec.outputs)):
             path = spec.state.segment_path(stream, chunk, spec.segment_suffix)
             path.parent.mkdir(parents=True, exist_ok=True)
             if spec.video_output:
-                writer = segment_writer(path, spec.info.fps, out_w, out_h, spec.segment_options)
+                writers.append(stack.enter_context(segment_writer(path, spec.info.fps, out_w, out_h, spec.segment_options)))
             else:
-                writer = ImageSequenceWriter(path, width=out_w, height=out_h)
-            with writer:
-                writer.write(pictures)
+                writers.append(stack.enter_context(ImageSequenceWriter(path, width=out_w, height=out_h)))
+        # One frame at a time: the packed output of a whole chunk (float32, twice the
+        # input's pixels for SBS) would be the largest buffer of a 4K job.
+        for i in range(len(left)):
+            for stream_writer, pictures in zip(writers, compose_streams(left[i : i + 1], right[i : i + 1], layout, focal=spec.focal)):
+                stream_writer.write(pictures)
 
 
 def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SILENT, bar=None, record: bool = False,

@@ -68,10 +68,14 @@ def job_summary(spec: JobSpec, result: DepthPassResult, seconds: dict[str, float
             "stabilisation_window": spec.window,
             "count": spec.chunks(result.frames),
         },
-        "memory": memory_bound(
-            h, w, views=rig.views, chunk_frames=spec.chunk_frames, context_frames=spec.config.context_frames,
-            window=spec.window, output_pixels_ratio=out_w * out_h * len(spec.outputs) / (w * h),
-        ),
+        "memory": {
+            **memory_bound(
+                h, w, views=rig.views, chunk_frames=spec.chunk_frames, context_frames=spec.config.context_frames,
+                window=spec.window, output_pixels_ratio=out_w * out_h * len(spec.outputs) / (w * h),
+            ),
+            "budget_mib": None if spec.memory_budget is None else round(spec.memory_budget / 2**20, 1),
+            "chunk_from": "given" if spec.config.chunk_frames is not None else "budget",
+        },
         "job": {"executor": executor, "resumed": spec.resumed, "state": str(spec.state_dir), "state_kept": state_kept},
         "seconds": timings,
         "frames_per_second": round(result.frames / max(total_seconds, 1e-9), 3),

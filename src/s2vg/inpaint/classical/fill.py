@@ -54,6 +54,8 @@ def classical_fill(
     source_index: int,
     config: ClassicalFillConfig = ClassicalFillConfig(),
     progress: Progress = SILENT,
+    *,
+    in_place: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill every unknown pixel of a frame matrix.
 
@@ -66,13 +68,22 @@ def classical_fill(
         source_index: the view holding the source video.
         config: options; see :class:`~s2vg.config.ClassicalFillConfig`.
         progress: receives one update per filled view.
+        in_place: fill ``colors`` and ``depth`` themselves (they must then be writable
+            float32) instead of copies: a streamed job drops the unfilled matrix anyway, and
+            at 1080p a copy of a chunk's matrix is most of its peak memory.
 
     Returns:
-        ``(colors, depth)``: new ``(V, T, H, W, 3)`` float32 and ``(V, T, H, W)`` float32
-        arrays, equal to the inputs at known pixels and filled everywhere else.
+        ``(colors, depth)``: ``(V, T, H, W, 3)`` float32 and ``(V, T, H, W)`` float32
+        arrays (new ones, or the inputs when ``in_place``), equal to the inputs at known
+        pixels and filled everywhere else.
     """
-    out_c = np.array(colors, dtype=np.float32, copy=True)
-    out_d = np.array(depth, dtype=np.float32, copy=True)
+    if in_place:
+        if colors.dtype != np.float32 or depth.dtype != np.float32 or not (colors.flags.writeable and depth.flags.writeable):
+            raise ValueError("in_place needs writable float32 colors and depth")
+        out_c, out_d = colors, depth
+    else:
+        out_c = np.array(colors, dtype=np.float32, copy=True)
+        out_d = np.array(depth, dtype=np.float32, copy=True)
     out_d[~known] = 0.0
     offsets = np.asarray(positions, dtype=np.float64)[:, :2] - np.asarray(positions, dtype=np.float64)[source_index, :2]
     n_t = known.shape[1]

@@ -41,13 +41,21 @@ class ClassicalInpainter:
             )
         self.config = dataclasses.replace(config, **overrides) if overrides else config
 
-    def __call__(self, matrix: FrameMatrix, progress: Progress = SILENT) -> FrameMatrix:
-        """Fill ``matrix``; see the class docstring."""
+    #: ``__call__`` takes ``in_place`` (see :func:`s2vg.inpaint.outpaint.inpaint_outpainted`).
+    fills_in_place = True
+
+    def __call__(self, matrix: FrameMatrix, progress: Progress = SILENT, *, in_place: bool = False) -> FrameMatrix:
+        """Fill ``matrix``; see the class docstring.
+
+        ``in_place`` writes the fill into ``matrix.colors`` and ``matrix.depth`` themselves
+        when they are float32 on the CPU (the caller gives the matrix up; no copy is made).
+        """
         if not isinstance(matrix, FrameMatrix):
             raise InputError(f"the classical inpainter needs a FrameMatrix; got {type(matrix).__name__}")
         if not matrix.colors.is_floating_point():
             raise InputError(f"frame matrix colors must be float in [0, 1]; got dtype {matrix.colors.dtype}")
         device = matrix.colors.device
+        native = all(x.device.type == "cpu" and x.dtype == torch.float32 for x in (matrix.colors, matrix.depth))
         colors, depth = classical_fill(
             matrix.colors.detach().to("cpu", torch.float32).numpy(),
             matrix.known.detach().cpu().numpy().astype(bool, copy=False),
@@ -57,7 +65,11 @@ class ClassicalInpainter:
             matrix.source_index,
             self.config,
             progress,
+            in_place=in_place and native,
         )
+        if native:
+            # float32 on the CPU: the fill copied (or kept) the known pixels bit for bit.
+            return matrix.replace(colors=torch.from_numpy(colors), depth=torch.from_numpy(depth))
         # Known pixels are taken from the input itself, so no dtype round trip touches them.
         known = matrix.known.to(device)
         return matrix.replace(
