@@ -217,7 +217,8 @@ def accumulate_background(
             # may itself move); a still one with no real stretch left to compare is
             # trusted (the copy is the same background pixel, depth-checked below).
             ix, score = _match_stretch(
-                flat_c, flat_k, known.shape, anchors, idx, s, ix - anchors.x[idx], iy - anchors.y[idx], refine=moving,
+                flat_c, flat_k, flat_d, known.shape, anchors, idx, s, ix - anchors.x[idx], iy - anchors.y[idx],
+                refine=moving, z_min=(1.0 - depth_tolerance) * z_bg[idx],
             )
             still_ok = (score <= colour_tolerance) | (np.isinf(score) & ~moving)
             px = np.where(moving, px, ix)
@@ -249,19 +250,20 @@ _CHECK_START, _CHECK_PX = 1, 6
 
 
 def _match_stretch(
-    flat_c: np.ndarray, flat_k: np.ndarray, shape: tuple[int, int, int], anchors: HoleAnchors,
-    idx: np.ndarray, s: np.ndarray, ux: np.ndarray, uy: np.ndarray, refine: np.ndarray,
+    flat_c: np.ndarray, flat_k: np.ndarray, flat_d: np.ndarray, shape: tuple[int, int, int], anchors: HoleAnchors,
+    idx: np.ndarray, s: np.ndarray, ux: np.ndarray, uy: np.ndarray, refine: np.ndarray, z_min: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Refine integer motions ``(ux, uy)`` (each ``(n,)``) of hole pixels ``idx`` to frames
     ``s`` by -1/0/+1 pixel along the scan axis where ``refine`` (``(n,)`` bool), by the colour match of the real stretch
-    beside the hole: ``(x in frame s (n,), score (n,))``, score inf where no pixel of the
-    stretch is real in both frames."""
+    beside the hole: ``(x in frame s (n,), score (n,))``. Only stretch pixels that are real
+    and at least ``z_min`` (``(n,)``) far in both frames count (a foreground passing over
+    the stretch is not a mismatch of the background); score inf where none does."""
     _, height, width = shape
     t, y, anchor, direction = anchors.t[idx], anchors.y[idx], anchors.anchor[idx], anchors.direction[idx]
     x1 = anchor[:, None] + direction[:, None] * np.arange(_CHECK_START, _CHECK_START + _CHECK_PX)  # (n, K)
     ok1 = (x1 >= 0) & (x1 < width)
     i1 = (t[:, None] * height + y[:, None]) * width + np.clip(x1, 0, width - 1)
-    ok1 &= flat_k[i1]
+    ok1 &= flat_k[i1] & (flat_d[i1] >= z_min[:, None])
     c1 = flat_c[i1]
     y2 = y + uy
     y_ok = (y2 >= 0) & (y2 < height)
@@ -272,7 +274,7 @@ def _match_stretch(
         x2 = x1 + u[:, None]
         ok = ok1 & (x2 >= 0) & (x2 < width) & y_ok[:, None]
         i2 = (s[:, None] * height + np.clip(y2, 0, height - 1)[:, None]) * width + np.clip(x2, 0, width - 1)
-        ok &= flat_k[i2]
+        ok &= flat_k[i2] & (flat_d[i2] >= z_min[:, None])
         diff = np.abs(c1 - flat_c[i2]).mean(axis=-1)
         n = ok.sum(axis=1)
         score = np.where(n > 0, np.where(ok, diff, 0.0).sum(axis=1) / np.maximum(n, 1), np.inf)
