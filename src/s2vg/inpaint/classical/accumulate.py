@@ -78,9 +78,11 @@ def background_motion(
     return out
 
 
-#: Search of the photometric refinement: offsets (pixels) of the motion at the near and
-#: far end of the depth range around the flow fit.
-_SEARCH_PX = np.arange(-2.0, 2.01, 0.25)
+#: Search of the photometric refinement, coarse then fine: offsets (pixels) of the
+#: motion at the near and far end of the depth range around the current fit.
+_SEARCH_STEPS = (np.arange(-2.0, 2.01, 0.5), np.arange(-0.25, 0.26, 0.125))
+#: Most sampled pixels the refinement compares (evenly spaced among the fit's samples).
+_REFINE_SAMPLES = 1200
 #: Colour differences above this count as occlusion/outlier (truncated L1).
 _TRUNCATE = 0.1
 
@@ -93,7 +95,11 @@ def _refine_photometric(
     sampled pixels of ``frame0`` and their predicted place in ``frame1`` (bilinear); the
     no-motion model wins unless something is strictly better."""
     height, width = frame0.shape[:2]
-    c0 = frame0[ys, xs].astype(np.float64)
+    if xs.size > _REFINE_SAMPLES:
+        pick = np.linspace(0, xs.size - 1, _REFINE_SAMPLES).astype(np.int64)
+        xs, ys, inv = xs[pick], ys[pick], inv[pick]
+    c0 = frame0[ys, xs].astype(np.float32)
+    frame1 = frame1.astype(np.float32, copy=False)
     inv_near, inv_far = float(np.percentile(inv, 95)), float(np.percentile(inv, 5))
     span = max(inv_near - inv_far, 1e-9)
 
@@ -117,18 +123,18 @@ def _refine_photometric(
 
     best = step.copy()
     for axis in range(2):
-        near0 = best[axis, 0] + best[axis, 1] * inv_near
-        far0 = best[axis, 0] + best[axis, 1] * inv_far
-        dn, df = np.meshgrid(_SEARCH_PX, _SEARCH_PX, indexing="ij")
-        near, far = near0 + dn.reshape(-1), far0 + df.reshape(-1)
-        b = (near - far) / span
-        a = far - b * inv_far
-        cands = np.repeat(best[None], a.shape[0] + 1, axis=0)
-        cands[1:, axis, 0], cands[1:, axis, 1] = a, b
-        cands[0, axis] = 0.0
-        scores = cost(cands)
-        pick = int(np.argmin(scores))  # the no-motion model (index 0) wins ties
-        best = cands[pick]
+        for offsets in _SEARCH_STEPS:
+            near0 = best[axis, 0] + best[axis, 1] * inv_near
+            far0 = best[axis, 0] + best[axis, 1] * inv_far
+            dn, df = np.meshgrid(offsets, offsets, indexing="ij")
+            near, far = near0 + dn.reshape(-1), far0 + df.reshape(-1)
+            b = (near - far) / span
+            a = far - b * inv_far
+            cands = np.repeat(best[None], a.shape[0] + 1, axis=0)
+            cands[1:, axis, 0], cands[1:, axis, 1] = a, b
+            cands[0, axis] = 0.0
+            scores = cost(cands)
+            best = cands[int(np.argmin(scores))]  # the no-motion model (index 0) wins ties
     return best
 
 
