@@ -32,7 +32,7 @@ def test_render_shapes_dtypes_and_ranges(shots):
         assert shot.depth.shape == (4, T, H, W) and shot.ids.shape == (4, T, H, W)
         assert 0.0 <= shot.colors.min() and shot.colors.max() <= 1.0
         assert set(np.unique(shot.depth)) <= {np.float32(c.depth_m) for c in scene.cards}, kind
-        assert len(np.unique(shot.ids)) >= 3, kind  # several cards visible in every kind
+        assert len(np.unique(shot.ids)) >= min(3, len(scene.cards)), kind  # several cards visible in every kind
 
 
 def test_scenes_are_deterministic_by_seed():

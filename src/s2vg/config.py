@@ -508,7 +508,7 @@ class ServeConfig:
 
 
 #: Kinds of :func:`s2vg.metrics.scenes.make_scene`, in the order of the default evaluation set.
-SCENE_KINDS: tuple[str, ...] = ("cards", "pan", "fence", "crossing", "terraces", "border")
+SCENE_KINDS: tuple[str, ...] = ("cards", "pan", "fence", "crossing", "terraces", "border", "occluder", "pan-reveal")
 
 
 @dataclass(frozen=True)

@@ -291,6 +291,12 @@ def make_scene(kind: str, *, height: int = 256, width: int = 448, seed: int = 0)
       a walking figure; panning camera; the ground touches three borders.
     - ``border``: large near content cut by the left and right frame borders (the side a
       right view reveals), behind it a wall and a moving box.
+    - ``occluder``: static camera; a textured card at 1 m crossing a textured wall at
+      6 m fast (12 px a frame at 448 wide), so every background pixel a new view needs
+      was seen a few frames earlier or later (exact temporal recovery is possible).
+    - ``pan-reveal``: the camera translates right past a near box and a pole in front of
+      a textured far wall; the background revealed beside them in a new view was seen
+      by earlier or later frames of the source.
 
     Raises:
         OptionError: unknown kind or a frame smaller than 16 x 16.
@@ -391,6 +397,17 @@ def make_scene(kind: str, *, height: int = 256, width: int = 448, seed: int = 0)
         cards.append(Card("box", _z(4.0), (Shape("rect", (0.35 * W, 0.35 * H, 0.5 * W, 0.65 * H)),), _tex(rng, "checker", rand(0, 1), 10 * u), velocity=(2.0 * u, 0.5 * u)))
         cards.append(Card("right-pillar", _z(1.3), (Shape("rect", (0.82 * W, -0.2 * H, 1.5 * W, 1.2 * H)),), _tex(rng, "stripes", rand(0, 1), 14 * u)))
         cards.append(Card("left-post", _z(2.2), (Shape("ellipse", (0.0, 0.6 * H, 0.12 * W, 0.3 * H)),), _tex(rng, "noise", rand(0, 1), 8 * u), wobble=(4 * u, 0.0, 16.0)))
+    elif kind == "occluder":
+        cards.append(Card("wall", _z(6.0), (Shape("plane"),), _tex(rng, "noise", rand(0, 1), 10 * u, 0.3)))
+        cards.append(
+            Card("card", _z(1.0), (Shape("rect", (0.1 * W, 0.2 * H, 0.32 * W, 0.8 * H)),), _tex(rng, "checker", rand(0, 1), 9 * u),
+                 velocity=(12.0 * u, 0.0))
+        )
+    elif kind == "pan-reveal":
+        cam = (0.02, 0.0)
+        cards.append(Card("wall", _z(8.0), (Shape("plane"),), _tex(rng, "bricks", rand(0, 1), 20 * u)))
+        cards.append(Card("box", _z(1.5), (Shape("rect", (0.45 * W, 0.3 * H, 0.65 * W, 0.75 * H)),), _tex(rng, "stripes", rand(0, 1), 8 * u)))
+        cards.append(Card("pole", _z(2.0), (Shape("rect", (0.2 * W, -0.1 * H, 0.24 * W, 1.1 * H)),), _tex(rng, "noise", rand(0, 1), 5 * u)))
     return Scene(kind=kind, seed=int(seed), height=height, width=width, focal=default_focal(width), cards=tuple(cards), camera_velocity=cam)
 
 

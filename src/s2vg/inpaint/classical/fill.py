@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2vg.config import ClassicalFillConfig
+from s2vg.inpaint.classical.accumulate import accumulate_background, background_motion
 from s2vg.inpaint.classical.crossview import transfer_from_view
 from s2vg.inpaint.classical.rowfill import row_fill_values, smooth_across_rows
 from s2vg.inpaint.classical.scan import find_anchors
@@ -109,13 +110,26 @@ def classical_fill(
             to_prev = to_prev.swapaxes(1, 2)[..., ::-1]
             to_next = to_next.swapaxes(1, 2)[..., ::-1]
 
+    motion = None
+    if config.temporal and n_t > 1:
+        motion = background_motion(to_next, d_all[source_index], known[source_index], c_all[source_index])
+
     tol = config.depth_tolerance
     with progress.stage("classical fill", total=len(todo), unit="view") as bar:
         for v, donor in todo:
             c, d = c_all[v], d_all[v]
             avail = known[v].copy()
             shift = (focal * offsets[v, 0], focal * offsets[v, 1])
-            if config.temporal and n_t > 1:
+            if motion is not None:
+                # 1a: the nearest frame (whole chunk) that really saw the background point.
+                anchors = find_anchors(avail, d, config.same_surface_ratio)
+                ok, values, found = accumulate_background(
+                    c, known[v], d, anchors, motion, depth_tolerance=tol,
+                    colour_tolerance=config.colour_tolerance, window=config.temporal_window,
+                )
+                _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
+            if config.temporal and n_t > 1 and not avail.all():
+                # 1b: what no frame saw at its reprojected place: follow the flow beside the hole.
                 anchors = find_anchors(avail, d, config.same_surface_ratio)
                 ok, values, found = propagate_in_time(
                     c, avail, d, anchors, to_prev, to_next, shift,

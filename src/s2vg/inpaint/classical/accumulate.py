@@ -1,0 +1,311 @@
+"""Temporal background accumulation: copy each hole pixel from the nearest frame where
+the same background point was really seen.
+
+For a parallel rig whose camera translates (or pans slowly), the image motion of a
+static background point at depth z between two frames is, to first order,
+``a + b / z`` per axis: ``a`` from rotation/pan, ``b`` from translation. Both are fitted
+once per consecutive frame pair from the source video's optical flow against its own
+depth (a robust two-parameter least-squares fit, so moving foreground objects are
+outliers and never steer the fit), and summed over frames, so the motion between *any*
+two frames is known in closed form. A hole pixel of view v at time t, whose background
+side has depth ``z_bg``, is then looked up at the reprojected position in every other
+frame of the chunk, nearest in time first, and accepted only where that pixel is real
+(known in the warp, not filled) and its depth agrees with ``z_bg``: never nearer (no
+foreground is copied into background), and close enough that the reprojection with the
+candidate's own depth lands on the same pixel. Under a static camera the motion is zero
+and the revealed background equals the earlier frame's pixels exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2vg.inpaint.classical.scan import HoleAnchors
+
+#: Subsampling of the flow field for the fit (a few thousand vectors are plenty).
+_FIT_STRIDE = 7
+#: Residual (pixels) under which a flow vector counts as background motion in the refit.
+_INLIER_PX = 1.0
+
+
+def background_motion(
+    to_next: np.ndarray | None,
+    depth: np.ndarray,
+    known: np.ndarray | None = None,
+    colors: np.ndarray | None = None,
+) -> np.ndarray:
+    """Cumulative background motion coefficients of a clip.
+
+    Args:
+        to_next: ``(T, H, W, 2)`` flow of the source video to the next frame (see
+            :func:`~s2vg.inpaint.classical.temporal.source_flows`), or None for a static camera.
+        depth: ``(T, H, W)`` source depth in metres (0 or negative where unknown).
+        known: optional ``(T, H, W)`` bool mask of pixels to fit on.
+        colors: optional ``(T, H, W, 3)`` source frames; when given, the flow fit is
+            refined (and snapped to no motion where that explains the frames as well)
+            by the colour match of the two frames under the model, because DIS flow is
+            blurred at moving edges and the two coefficients are nearly collinear where
+            most of the frame lies at one depth.
+
+    Returns:
+        ``(T, 2, 2)`` float64 ``M`` with ``M[t, axis] = (A, B)``: a background point at
+        depth z seen at coordinate c (axis 0 = along the last array axis, 1 = across) in
+        frame 0 is at ``c + A + B / z`` in frame t (so between frames t and s it moves by
+        ``(A_s - A_t) + (B_s - B_t) / z``). Zero for a static camera.
+    """
+    n_t = depth.shape[0]
+    out = np.zeros((n_t, 2, 2), dtype=np.float64)
+    if to_next is None or n_t < 2:
+        return out
+    height, width = depth.shape[1:]
+    ys, xs = np.mgrid[0:height:_FIT_STRIDE, 0:width:_FIT_STRIDE]
+    ys, xs = ys.reshape(-1), xs.reshape(-1)
+    for t in range(n_t - 1):
+        z = depth[t, ys, xs].astype(np.float64)
+        flow = to_next[t, ys, xs].astype(np.float64)
+        ok = (z > 0) & np.isfinite(z)
+        if known is not None:
+            ok &= known[t, ys, xs] & known[t + 1, ys, xs]
+        step = np.zeros((2, 2))
+        if ok.sum() >= 16:
+            inv = 1.0 / z[ok]
+            design = np.stack([np.ones_like(inv), inv], axis=1)
+            for axis in range(2):
+                step[axis] = _robust_fit(design, flow[ok, axis])
+            if colors is not None:
+                step = _refine_photometric(step, colors[t], colors[t + 1], xs[ok], ys[ok], inv, known, t)
+        out[t + 1] = out[t] + step
+    return out
+
+
+#: Search of the photometric refinement, coarse then fine: offsets (pixels) of the
+#: motion at the near and far end of the depth range around the current fit.
+_SEARCH_STEPS = (np.arange(-2.0, 2.01, 0.5), np.arange(-0.25, 0.26, 0.125))
+#: Most sampled pixels the refinement compares (evenly spaced among the fit's samples).
+_REFINE_SAMPLES = 600
+#: Colour differences above this count as occlusion/outlier (truncated L1).
+_TRUNCATE = 0.1
+
+
+def _refine_photometric(
+    step: np.ndarray, frame0: np.ndarray, frame1: np.ndarray,
+    xs: np.ndarray, ys: np.ndarray, inv: np.ndarray, known: np.ndarray | None, t: int,
+) -> np.ndarray:
+    """Grid search of ``(2, 2)`` step coefficients by the truncated colour difference of
+    sampled pixels of ``frame0`` and their predicted place in ``frame1`` (bilinear); the
+    no-motion model wins unless something is strictly better."""
+    height, width = frame0.shape[:2]
+    if xs.size > _REFINE_SAMPLES:
+        pick = np.linspace(0, xs.size - 1, _REFINE_SAMPLES).astype(np.int64)
+        xs, ys, inv = xs[pick], ys[pick], inv[pick]
+    # Luma only: a third of the gathers, and enough to tell motions apart.
+    luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    c0 = frame0[ys, xs].astype(np.float32) @ luma
+    frame1 = frame1.astype(np.float32, copy=False) @ luma
+    inv_near, inv_far = float(np.percentile(inv, 95)), float(np.percentile(inv, 5))
+    span = max(inv_near - inv_far, 1e-9)
+
+    def cost(params: np.ndarray) -> np.ndarray:
+        """``(M, 2, 2)`` candidate models -> ``(M,)`` mean truncated colour difference."""
+        px = xs[None] + params[:, 0, :1] + params[:, 0, 1:] * inv[None]
+        py = ys[None] + params[:, 1, :1] + params[:, 1, 1:] * inv[None]
+        inside = (px >= 0) & (px <= width - 1) & (py >= 0) & (py <= height - 1)
+        px, py = np.clip(px, 0, width - 1), np.clip(py, 0, height - 1)
+        x0, y0 = np.minimum(np.floor(px).astype(np.int64), width - 2), np.minimum(np.floor(py).astype(np.int64), height - 2)
+        fx, fy = px - x0, py - y0
+        c1 = (
+            frame1[y0, x0] * (1 - fx) * (1 - fy) + frame1[y0, x0 + 1] * fx * (1 - fy)
+            + frame1[y0 + 1, x0] * (1 - fx) * fy + frame1[y0 + 1, x0 + 1] * fx * fy
+        )
+        diff = np.minimum(np.abs(c1 - c0[None]), _TRUNCATE)
+        if known is not None:
+            inside &= known[t + 1][np.rint(py).astype(np.int64), np.rint(px).astype(np.int64)]
+        diff = np.where(inside, diff, _TRUNCATE)
+        return diff.mean(axis=1)
+
+    best = step.copy()
+    for axis in range(2):
+        # Across the scan axis (vertical motion, rare in a pan) only the fit itself is
+        # weighed against no motion.
+        for offsets in _SEARCH_STEPS if axis == 0 else (np.zeros(1),):
+            near0 = best[axis, 0] + best[axis, 1] * inv_near
+            far0 = best[axis, 0] + best[axis, 1] * inv_far
+            dn, df = np.meshgrid(offsets, offsets, indexing="ij")
+            near, far = near0 + dn.reshape(-1), far0 + df.reshape(-1)
+            b = (near - far) / span
+            a = far - b * inv_far
+            cands = np.repeat(best[None], a.shape[0] + 1, axis=0)
+            cands[1:, axis, 0], cands[1:, axis, 1] = a, b
+            cands[0, axis] = 0.0
+            scores = cost(cands)
+            best = cands[int(np.argmin(scores))]  # the no-motion model (index 0) wins ties
+    return best
+
+
+def _robust_fit(design: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Least squares of ``target ~ design @ p``, refit twice on the inliers (the
+    background majority; moving objects are outliers)."""
+    keep = np.ones(target.shape[0], dtype=bool)
+    p = np.zeros(design.shape[1])
+    for _ in range(3):
+        if keep.sum() < design.shape[1] * 4:
+            break
+        p, *_ = np.linalg.lstsq(design[keep], target[keep], rcond=None)
+        resid = np.abs(design @ p - target)
+        scale = max(_INLIER_PX, 3.0 * float(np.median(resid[keep])))
+        keep = resid <= scale
+    return p
+
+
+def accumulate_background(
+    colors: np.ndarray,
+    known: np.ndarray,
+    depth: np.ndarray,
+    anchors: HoleAnchors,
+    motion: np.ndarray,
+    *,
+    depth_tolerance: float,
+    colour_tolerance: float = 0.06,
+    window: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Real values for hole pixels from the nearest frame that saw their background.
+
+    Args:
+        colors: ``(T, H, W, 3)`` float32, the view (scan axis last).
+        known: ``(T, H, W)`` bool, its *real* pixels (never filled ones).
+        depth: ``(T, H, W)`` float32 depth of the real pixels.
+        anchors: background anchors of the hole pixels (see :func:`find_anchors`).
+        motion: ``(T, 2, 2)`` from :func:`background_motion`, in the same axis order.
+        depth_tolerance: a candidate must be at least ``(1 - tol)`` times as far as the
+            hole's background; a farther one is taken only where reprojecting with its
+            own depth lands on the same pixel.
+        colour_tolerance: where the background moves between the two frames, the
+            real stretch beside the hole must match (mean absolute difference in [0, 1])
+            at the reprojected place, which is also refined by up to a pixel along the
+            scan axis (the motion model is a fit; a still background is exact).
+        window: largest frame distance searched; None searches the whole chunk.
+
+    Returns:
+        ``(ok (N,) bool, values (N, 3) float32, depth (N,) float32)`` per hole pixel of
+        ``anchors``; meaningful where ``ok``.
+    """
+    n_t, height, width = known.shape
+    n = anchors.count
+    ok = np.zeros(n, dtype=bool)
+    values = np.zeros((n, 3), dtype=np.float32)
+    found = np.zeros(n, dtype=np.float32)
+    if n_t < 2 or n == 0:
+        return ok, values, found
+    z_bg = anchors.background_depth().astype(np.float64)
+    has = anchors.has_anchor & (z_bg > 0)
+    flat_c = np.ascontiguousarray(colors).reshape(-1, 3)
+    flat_k = np.ascontiguousarray(known).reshape(-1)
+    flat_d = np.ascontiguousarray(depth).reshape(-1)
+    reach = n_t - 1 if window is None else min(int(window), n_t - 1)
+    pending = np.flatnonzero(has)
+    t0 = anchors.t
+    for dist in range(1, reach + 1):
+        # Earlier frame first on ties: the order of the sweep is fixed, so the result is
+        # deterministic.
+        for sign in (-1, 1):
+            if pending.size == 0:
+                return ok, values, found
+            t = t0[pending]
+            s = t + sign * dist
+            inside_t = (s >= 0) & (s < n_t)
+            idx = pending[inside_t]
+            t, s = t[inside_t], s[inside_t]
+            if idx.size == 0:
+                continue
+            inv = 1.0 / z_bg[idx]
+            dm = motion[s] - motion[t]  # (n, 2, 2)
+            px = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv
+            py = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv
+            ix, iy = np.rint(px).astype(np.int64), np.rint(py).astype(np.int64)
+            moving = (ix != anchors.x[idx]) | (iy != anchors.y[idx])
+            # Cheap test first (most pending pixels stay hidden in most frames): some
+            # pixel within reach of the refinement is real background.
+            z_min = (1.0 - depth_tolerance) * z_bg[idx]
+            y_in = (iy >= 0) & (iy < height)
+            row = (s * height + np.clip(iy, 0, height - 1)) * width
+            maybe = np.zeros(idx.size, dtype=bool)
+            for delta in (0, -1, 1):
+                xd = ix + delta
+                fl = row + np.clip(xd, 0, width - 1)
+                hit_d = y_in & (xd >= 0) & (xd < width) & flat_k[fl] & (flat_d[fl] >= z_min)
+                maybe |= hit_d if delta == 0 else (hit_d & moving)
+            if not maybe.any():
+                continue
+            idx, t, s, dm, px, py, ix, iy, moving = (
+                a[maybe] for a in (idx, t, s, dm, px, py, ix, iy, moving)
+            )
+            # The stretch beside the hole must match in both frames (a background layer
+            # may itself move); a still one with no real stretch left to compare is
+            # trusted (the copy is the same background pixel, depth-checked below).
+            ix, score = _match_stretch(
+                flat_c, flat_k, flat_d, known.shape, anchors, idx, s, ix - anchors.x[idx], iy - anchors.y[idx],
+                refine=moving, z_min=(1.0 - depth_tolerance) * z_bg[idx],
+            )
+            still_ok = (score <= colour_tolerance) | (np.isinf(score) & ~moving)
+            px = np.where(moving, px, ix)
+            inside = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
+            flat = (s * height + np.clip(iy, 0, height - 1)) * width + np.clip(ix, 0, width - 1)
+            z_c = flat_d[flat].astype(np.float64)
+            real = inside & flat_k[flat] & (z_c > 0)
+            # Never nearer than the hole's background (no foreground into background).
+            far_enough = z_c >= (1.0 - depth_tolerance) * z_bg[idx]
+            # The candidate's own depth must reproject it to the same pixel.
+            inv_c = 1.0 / np.where(z_c > 0, z_c, np.inf)
+            qx = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv_c
+            qy = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv_c
+            same = (np.abs(qx - px) <= 1.0) & (np.abs(qy - py) <= 1.0)
+            accept = real & far_enough & same & still_ok
+            if not accept.any():
+                continue
+            hit = idx[accept]
+            ok[hit] = True
+            values[hit] = flat_c[flat[accept]]
+            found[hit] = z_c[accept]
+            pending = np.setdiff1d(pending, hit, assume_unique=True)
+    return ok, values, found
+
+
+#: The real background stretch beside a hole compared between two frames: pixels
+#: ``_CHECK_START`` .. ``_CHECK_START + _CHECK_PX - 1`` beyond the hole's background end.
+_CHECK_START, _CHECK_PX = 1, 6
+
+
+def _match_stretch(
+    flat_c: np.ndarray, flat_k: np.ndarray, flat_d: np.ndarray, shape: tuple[int, int, int], anchors: HoleAnchors,
+    idx: np.ndarray, s: np.ndarray, ux: np.ndarray, uy: np.ndarray, refine: np.ndarray, z_min: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Refine integer motions ``(ux, uy)`` (each ``(n,)``) of hole pixels ``idx`` to frames
+    ``s`` by -1/0/+1 pixel along the scan axis where ``refine`` (``(n,)`` bool), by the colour match of the real stretch
+    beside the hole: ``(x in frame s (n,), score (n,))``. Only stretch pixels that are real
+    and at least ``z_min`` (``(n,)``) far in both frames count (a foreground passing over
+    the stretch is not a mismatch of the background); score inf where none does."""
+    _, height, width = shape
+    t, y, anchor, direction = anchors.t[idx], anchors.y[idx], anchors.anchor[idx], anchors.direction[idx]
+    x1 = anchor[:, None] + direction[:, None] * np.arange(_CHECK_START, _CHECK_START + _CHECK_PX)  # (n, K)
+    ok1 = (x1 >= 0) & (x1 < width)
+    i1 = (t[:, None] * height + y[:, None]) * width + np.clip(x1, 0, width - 1)
+    ok1 &= flat_k[i1] & (flat_d[i1] >= z_min[:, None])
+    c1 = flat_c[i1]
+    y2 = y + uy
+    y_ok = (y2 >= 0) & (y2 < height)
+    best_score = np.full(idx.size, np.inf, dtype=np.float64)
+    best_u = ux.copy()
+    for delta in (0, -1, 1):  # the model's own motion first: it wins ties
+        u = ux + delta
+        x2 = x1 + u[:, None]
+        ok = ok1 & (x2 >= 0) & (x2 < width) & y_ok[:, None]
+        i2 = (s[:, None] * height + np.clip(y2, 0, height - 1)[:, None]) * width + np.clip(x2, 0, width - 1)
+        ok &= flat_k[i2] & (flat_d[i2] >= z_min[:, None])
+        diff = np.abs(c1 - flat_c[i2]).mean(axis=-1)
+        n = ok.sum(axis=1)
+        score = np.where(n > 0, np.where(ok, diff, 0.0).sum(axis=1) / np.maximum(n, 1), np.inf)
+        better = score < best_score
+        if delta != 0:
+            better &= refine
+        best_score[better], best_u[better] = score[better], u[better]
+    return anchors.x[idx] + best_u, best_score
