@@ -3,7 +3,8 @@
 Order of work, per view, outermost views first on each side of the source:
 1. real pixels of the same view at other timestamps (:mod:`.temporal`);
 2. the view's filled outer neighbour, at the background's parallax (:mod:`.crossview`);
-3. the background side of each remaining hole run (:mod:`.rowfill`).
+3. the background side of each remaining hole run (:mod:`.rowfill`), blended with a
+   Telea diffusion that reads the background side only (:mod:`.spatial`).
 Known pixels are never written. Depth is filled too, with the depth of the background
 each invented pixel was taken from.
 """
@@ -16,6 +17,7 @@ from s2vg.config import ClassicalFillConfig
 from s2vg.inpaint.classical.crossview import transfer_from_view
 from s2vg.inpaint.classical.rowfill import row_fill_values, smooth_across_rows
 from s2vg.inpaint.classical.scan import find_anchors
+from s2vg.inpaint.classical.spatial import background_inpaint
 from s2vg.inpaint.classical.temporal import propagate_in_time, source_flows
 from s2vg.progress import SILENT, Progress
 
@@ -121,6 +123,14 @@ def classical_fill(
                     anchors.background_depth(), donor_shift, depth_tolerance=tol,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
+            spatial = None
+            if config.spatial_weight > 0 and not avail.all():
+                # Diffused before the row fill writes, so it reads real (and copied) pixels only.
+                remaining = ~avail
+                spatial = background_inpaint(
+                    c, avail, d, radius=config.spatial_radius, band=config.spatial_band,
+                    depth_tolerance=tol,
+                )
             if not avail.all():
                 _fill_from_background(c, d, avail, config)
             if not avail.all():
@@ -134,6 +144,11 @@ def classical_fill(
                 source_d = np.asarray(d_all[source_index][empty]).reshape(source_c.shape[0], -1)
                 c[empty] = source_c.mean(axis=(1, 2))[:, None, None, :]
                 d[empty] = np.median(source_d, axis=1)[:, None, None]
+            if spatial is not None:
+                # Frames with nothing to diffuse from keep the fallback above.
+                blend = remaining & (~remaining).any(axis=(1, 2))[:, None, None]
+                w = np.float32(config.spatial_weight)
+                c[blend] = w * spatial[blend] + (1.0 - w) * c[blend]
             bar.update(1)
     return out_c, out_d
 
