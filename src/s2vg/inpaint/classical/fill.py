@@ -126,10 +126,22 @@ def classical_fill(
             spatial = None
             if config.spatial_weight > 0 and not avail.all():
                 # Diffused before the row fill writes, so it reads real (and copied) pixels only.
-                remaining = ~avail
+                # Only holes with an anchor in their row (rows with nothing known keep the
+                # column scan). The strip beyond the source's border hides the source's
+                # outermost columns from the diffusion: they often carry encoder artefacts.
+                runs = find_anchors(avail, d, config.same_surface_ratio)
+                runs = runs.subset(runs.has_anchor)
+                remaining = np.zeros(avail.shape, bool)
+                remaining[runs.t, runs.y, runs.x] = True
+                hide = np.zeros(avail.shape, bool)
+                edge = runs.subset(runs.open_end)
+                for k in range(config.border_skip):
+                    pos = edge.anchor + edge.direction * k
+                    ok = (pos >= 0) & (pos < avail.shape[-1])
+                    hide[edge.t[ok], edge.y[ok], pos[ok]] = True
                 spatial = background_inpaint(
                     c, avail, d, radius=config.spatial_radius, band=config.spatial_band,
-                    depth_tolerance=tol,
+                    depth_tolerance=tol, hide=hide,
                 )
             if not avail.all():
                 _fill_from_background(c, d, avail, config)
@@ -145,8 +157,7 @@ def classical_fill(
                 c[empty] = source_c.mean(axis=(1, 2))[:, None, None, :]
                 d[empty] = np.median(source_d, axis=1)[:, None, None]
             if spatial is not None:
-                # Frames with nothing to diffuse from keep the fallback above.
-                blend = remaining & (~remaining).any(axis=(1, 2))[:, None, None]
+                blend = remaining
                 w = np.float32(config.spatial_weight)
                 c[blend] = w * spatial[blend] + (1.0 - w) * c[blend]
             bar.update(1)

@@ -54,6 +54,7 @@ def background_inpaint(
     radius: int = 9,
     band: int = 8,
     depth_tolerance: float = 0.1,
+    hide: np.ndarray | None = None,
 ) -> np.ndarray:
     """Telea fill of every unavailable pixel from the background side only.
 
@@ -64,6 +65,8 @@ def background_inpaint(
         radius: Telea neighbourhood radius in pixels (>= 1).
         band: see :func:`foreground_band`; 0 gives plain Telea.
         depth_tolerance: see :func:`foreground_band`.
+        hide: optional ``(T, H, W)`` bool, more available pixels the diffusion must not
+            read (for example the source's artefact-prone border columns).
 
     Returns:
         ``(T, H, W, 3)`` float32: ``colors`` where ``avail``, the fill elsewhere. Frames
@@ -81,6 +84,8 @@ def background_inpaint(
         raise InputError(f"background inpaint radius must be >= 1 pixel; got {radius!r}")
     out = np.array(colors, dtype=np.float32, copy=True)
     fg = foreground_band(avail, depth, band=band, depth_tolerance=depth_tolerance)
+    if hide is not None:
+        fg |= hide & avail
     for i in range(avail.shape[0]):
         hole = ~avail[i]
         if not hole.any() or hole.all():
@@ -90,6 +95,8 @@ def background_inpaint(
             mask = hole
         mask = mask.astype(np.uint8)
         image = (np.clip(np.ascontiguousarray(colors[i]), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        # OpenCV diffuses three channels only as 8-bit (its float path is single-channel and
+        # overshoots); the half-level rounding is far below what the fill gets wrong.
         filled = cv2.inpaint(image, mask, float(radius), cv2.INPAINT_TELEA)
         out[i][hole] = filled[hole].astype(np.float32) / 255.0
     return out
