@@ -166,6 +166,9 @@ class ClassicalFillConfig:
         spatial_radius: Telea radius in pixels of that diffusion; defaults to 9.
         spatial_band: pixels around a hole within which nearer (foreground) pixels are
             hidden from the diffusion; defaults to 8.
+        spatial_ramp_px: the diffusion's weight rises as 1 - exp(-d / ramp) with the
+            distance d from the hole's background end (the row fill is the better guess
+            next to it); 0 gives the full weight everywhere; defaults to 8.
     """
 
     temporal: bool = True
@@ -186,6 +189,7 @@ class ClassicalFillConfig:
     spatial_weight: float = 0.5
     spatial_radius: int = 9
     spatial_band: int = 8
+    spatial_ramp_px: float = 8.0
 
     def __post_init__(self) -> None:
         _check_choice("fill motion", self.motion, FILL_MOTIONS)
@@ -202,7 +206,7 @@ class ClassicalFillConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or not 0 <= value <= 1:
                 raise OptionError(f"{name.replace('_', ' ')} must be in [0, 1]; got {value!r}")
-        for name in ("seam_px", "smooth_sigma"):
+        for name in ("seam_px", "smooth_sigma", "spatial_ramp_px"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise OptionError(f"{name.replace('_', ' ')} must be >= 0; got {value!r}")

@@ -133,6 +133,14 @@ def classical_fill(
                 runs = runs.subset(runs.has_anchor)
                 remaining = np.zeros(avail.shape, bool)
                 remaining[runs.t, runs.y, runs.x] = True
+                # Next to its anchor the row fill (the nearest background pixel) is the better
+                # guess; the diffusion takes over with distance into the hole.
+                weight = np.zeros(avail.shape, np.float32)
+                dist = np.abs(runs.x - runs.anchor).astype(np.float32)
+                ramp = config.spatial_ramp_px
+                weight[runs.t, runs.y, runs.x] = config.spatial_weight * (
+                    1.0 - np.exp(-dist / np.float32(ramp)) if ramp > 0 else np.float32(1.0)
+                )
                 hide = np.zeros(avail.shape, bool)
                 edge = runs.subset(runs.open_end)
                 for k in range(config.border_skip):
@@ -158,7 +166,7 @@ def classical_fill(
                 d[empty] = np.median(source_d, axis=1)[:, None, None]
             if spatial is not None:
                 blend = remaining
-                w = np.float32(config.spatial_weight)
+                w = weight[blend][:, None]
                 c[blend] = w * spatial[blend] + (1.0 - w) * c[blend]
             bar.update(1)
     return out_c, out_d
