@@ -6,8 +6,10 @@ Here the known pixels that are nearer than the hole's background (by the row sca
 background depth, within a band around the hole) are treated as unknown too, so the
 diffusion reads the background side only; those pixels are restored afterwards (only
 hole pixels are returned). OpenCV does the diffusion; this module only builds the mask.
-Measured on the real Middlebury pairs (``s2vg eval --pair``), this beats plain Telea by
-about 1 dB inside the disocclusions; ``xphoto`` FSR and shift-map were slower and worse
+Blended into the row fill (:mod:`.fill`), it lifts hole PSNR on the Middlebury Motorcycle
+pair and its crops (``s2vg eval --pair``) by 0.4-0.8 dB over the row fill alone; run
+alone with the foreground hidden it beat plain Telea by about 1.3 dB inside the
+disocclusions. ``xphoto`` FSR (fast) and shift-map were 20-300x slower and no better
 there (PSNR favours the smooth estimate over copied texture).
 """
 
