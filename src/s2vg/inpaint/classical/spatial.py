@@ -6,6 +6,9 @@ Here the known pixels that are nearer than the hole's background (by the row sca
 background depth, within a band around the hole) are treated as unknown too, so the
 diffusion reads the background side only; those pixels are restored afterwards (only
 hole pixels are returned). OpenCV does the diffusion; this module only builds the mask.
+The guarantee is exact only for foreground within ``band`` of the hole: a wider object's
+pixels beyond the band stay readable, and Telea's front carries a diluted share of them
+into the hidden band and on into the hole.
 Blended into the row fill (:mod:`.fill`), it lifts hole PSNR on the Middlebury Motorcycle
 pair and its crops (``s2vg eval --pair``) by 0.4-0.8 dB over the row fill alone; run
 alone with the foreground hidden it beat plain Telea by about 1.3 dB inside the
