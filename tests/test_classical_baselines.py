@@ -125,6 +125,9 @@ def test_classical_beats_every_baseline(moving_case):
     # classical fill (copied from the frames where the background shows) does not either.
     assert truth_flicker == 0.0 and classical_flicker < 1e-3
     for name, (psnr, flicker) in scores.items():
-        assert classical_psnr > psnr + 2.0, (name, classical_psnr, scores)  # measured 2.75 dB over nearest-background
-        assert classical_flicker <= flicker, (name, classical_flicker, scores)
+        assert classical_psnr > psnr + 2.0, (name, classical_psnr, scores)  # measured 2.17 dB over nearest-background (2.75 without the spatial blend)
+        # Black is constant, so it never flickers; the classical fill's invented pixels (the
+        # background-side diffusion) change by a fraction of an 8-bit level as the hole moves.
+        if name != "black":
+            assert classical_flicker <= flicker, (name, classical_flicker, scores)
     assert scores["nearest-background"][1] > 5 * classical_flicker + 1e-3

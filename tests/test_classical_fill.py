@@ -168,7 +168,7 @@ def test_inner_view_takes_the_outer_views_fill():
     assert out[1, 0, ys, xs, 1].mean() > 0.3  # green background, not the blackened edge
 
     # (border runs read past their end column; give them the plain rule here too)
-    alone = ClassicalInpainter(views=False, border_skip=0, border_window=1)(matrix).colors.numpy()
+    alone = ClassicalInpainter(views=False, border_skip=0, border_window=1, spatial_weight=0.0)(matrix).colors.numpy()
     assert alone[1, 0, ys, xs, 1].mean() < 0.1
 
 
@@ -266,4 +266,6 @@ def test_border_strip_ignores_the_sources_edge_columns():
     rig = CameraRig(width=w, height=h, focal=50.0, positions=np.array([[0.0, 0, 0], [0.02, 0, 0]]))
     matrix = FrameMatrix(colors=colors, known=known, depth=depth, rig=rig)
     out = ClassicalInpainter(temporal=False)(matrix).colors.numpy()
-    np.testing.assert_allclose(out[1, 0, :, w - 6 :], 0.6 * np.ones((h, 6)).reshape(h, 6, 1) * [1, 1, 1.5], atol=1e-5)
+    # (within 2 8-bit levels: the background-side Telea diffusion blended in works on 8-bit
+    # colour and its gradient term is not exact on a flat colour; the dark columns would be 0.3 off)
+    np.testing.assert_allclose(out[1, 0, :, w - 6 :], 0.6 * np.ones((h, 6)).reshape(h, 6, 1) * [1, 1, 1.5], atol=2 / 255)

@@ -160,6 +160,15 @@ class ClassicalFillConfig:
         border_tolerance: mean absolute RGB difference (in [0, 1]) between the end column
             and the columns behind it above which the end column counts as an artefact;
             defaults to 0.1.
+        spatial_weight: weight in [0, 1] of the background-side Telea diffusion
+            (:mod:`s2vg.inpaint.classical.spatial`) blended into the row fill of pixels no
+            frame or view saw; 0 turns it off; defaults to 0.5.
+        spatial_radius: Telea radius in pixels of that diffusion; defaults to 9.
+        spatial_band: pixels around a hole within which nearer (foreground) pixels are
+            hidden from the diffusion; defaults to 8.
+        spatial_ramp_px: the diffusion's weight rises as 1 - exp(-d / ramp) with the
+            distance d from the hole's background end (the row fill is the better guess
+            next to it); 0 gives the full weight everywhere; defaults to 8.
     """
 
     temporal: bool = True
@@ -177,23 +186,27 @@ class ClassicalFillConfig:
     border_skip: int = 2
     border_window: int = 4
     border_tolerance: float = 0.1
+    spatial_weight: float = 0.5
+    spatial_radius: int = 9
+    spatial_band: int = 8
+    spatial_ramp_px: float = 8.0
 
     def __post_init__(self) -> None:
         _check_choice("fill motion", self.motion, FILL_MOTIONS)
         _check_choice("flow preset", self.flow_preset, FLOW_PRESETS)
-        for name in ("temporal_window", "background_window", "border_window"):
+        for name in ("temporal_window", "background_window", "border_window", "spatial_radius"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise OptionError(f"{name.replace('_', ' ')} must be an integer >= 1; got {value!r}")
-        for name in ("edge_skip", "border_skip"):
+        for name in ("edge_skip", "border_skip", "spatial_band"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise OptionError(f"{name.replace('_', ' ')} must be an integer >= 0; got {value!r}")
-        for name in ("colour_tolerance", "depth_tolerance", "same_surface_ratio", "border_tolerance"):
+        for name in ("colour_tolerance", "depth_tolerance", "same_surface_ratio", "border_tolerance", "spatial_weight"):
             value = getattr(self, name)
             if not math.isfinite(value) or not 0 <= value <= 1:
                 raise OptionError(f"{name.replace('_', ' ')} must be in [0, 1]; got {value!r}")
-        for name in ("seam_px", "smooth_sigma"):
+        for name in ("seam_px", "smooth_sigma", "spatial_ramp_px"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise OptionError(f"{name.replace('_', ' ')} must be >= 0; got {value!r}")

@@ -3,7 +3,8 @@
 Order of work, per view, outermost views first on each side of the source:
 1. real pixels of the same view at other timestamps (:mod:`.temporal`);
 2. the view's filled outer neighbour, at the background's parallax (:mod:`.crossview`);
-3. the background side of each remaining hole run (:mod:`.rowfill`).
+3. the background side of each remaining hole run (:mod:`.rowfill`), blended with a
+   Telea diffusion that reads the background side only (:mod:`.spatial`).
 Known pixels are never written. Depth is filled too, with the depth of the background
 each invented pixel was taken from.
 """
@@ -17,6 +18,7 @@ from s2vg.inpaint.classical.accumulate import accumulate_background, background_
 from s2vg.inpaint.classical.crossview import transfer_from_view
 from s2vg.inpaint.classical.rowfill import row_fill_values, smooth_across_rows
 from s2vg.inpaint.classical.scan import find_anchors
+from s2vg.inpaint.classical.spatial import background_inpaint
 from s2vg.inpaint.classical.temporal import propagate_in_time, source_flows
 from s2vg.progress import SILENT, Progress
 
@@ -146,6 +148,34 @@ def classical_fill(
                     anchors.background_depth(), donor_shift, depth_tolerance=tol,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
+            spatial = None
+            if config.spatial_weight > 0 and not avail.all():
+                # Diffused before the row fill writes, so it reads real (and copied) pixels only.
+                # Only holes with an anchor in their row (rows with nothing known keep the
+                # column scan). The strip beyond the source's border hides the source's
+                # outermost columns from the diffusion: they often carry encoder artefacts.
+                runs = find_anchors(avail, d, config.same_surface_ratio)
+                runs = runs.subset(runs.has_anchor)
+                remaining = np.zeros(avail.shape, bool)
+                remaining[runs.t, runs.y, runs.x] = True
+                # Next to its anchor the row fill (the nearest background pixel) is the better
+                # guess; the diffusion takes over with distance into the hole.
+                weight = np.zeros(avail.shape, np.float32)
+                dist = np.abs(runs.x - runs.anchor).astype(np.float32)
+                ramp = config.spatial_ramp_px
+                weight[runs.t, runs.y, runs.x] = config.spatial_weight * (
+                    1.0 - np.exp(-dist / np.float32(ramp)) if ramp > 0 else np.float32(1.0)
+                )
+                hide = np.zeros(avail.shape, bool)
+                edge = runs.subset(runs.open_end)
+                for k in range(config.border_skip):
+                    pos = edge.anchor + edge.direction * k
+                    ok = (pos >= 0) & (pos < avail.shape[-1])
+                    hide[edge.t[ok], edge.y[ok], pos[ok]] = True
+                spatial = background_inpaint(
+                    c, avail, d, radius=config.spatial_radius, band=config.spatial_band,
+                    depth_tolerance=tol, hide=hide,
+                )
             if not avail.all():
                 _fill_from_background(c, d, avail, config)
             if not avail.all():
@@ -159,6 +189,10 @@ def classical_fill(
                 source_d = np.asarray(d_all[source_index][empty]).reshape(source_c.shape[0], -1)
                 c[empty] = source_c.mean(axis=(1, 2))[:, None, None, :]
                 d[empty] = np.median(source_d, axis=1)[:, None, None]
+            if spatial is not None:
+                blend = remaining
+                w = weight[blend][:, None]
+                c[blend] = w * spatial[blend] + (1.0 - w) * c[blend]
             bar.update(1)
     return out_c, out_d
 
