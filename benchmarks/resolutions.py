@@ -74,7 +74,7 @@ def _run(cmd: list[str]) -> tuple[int, str, str, float, float]:
 
 
 def measure(clip: Path, out: Path, extra: list[str]) -> dict:
-    cmd = [sys.executable, "-m", "s2vg.cli", "convert", str(clip), "-o", str(out), "--views", "2", "--json", *extra]
+    cmd = [sys.executable, "-m", "s2vg.cli", "convert", str(clip), "-o", str(out), "--views", "2", "--json", "--overwrite", *extra]
     code, stdout, stderr, peak, seconds = _run(cmd)
     if code != 0:
         raise SystemExit(f"conversion failed ({code}): {' '.join(cmd)}\n{stderr[-2000:]}")
