@@ -77,3 +77,17 @@ def test_convert_refuses_a_budget_below_one_frame(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert any("--memory-budget" in line and "or more" in line for line in err), err
     assert not out.exists() and not any(p.name.startswith(".") or "state" in p.name for p in tmp_path.iterdir() if p != clip)
+
+
+def test_default_budget_is_3g_within_the_free_memory(monkeypatch):
+    from s2vg.jobs import memory
+
+    gib = 2**30
+    monkeypatch.setattr(memory, "available_memory", lambda: 20 * gib)
+    assert memory.default_memory_budget() == 3 * gib
+    assert memory.default_memory_budget(minimum=10 * gib) == 10 * gib  # a 4K frame: one per chunk, 80 % of free
+    assert memory.default_memory_budget(minimum=17 * gib) == 3 * gib  # more than 80 %: the chooser then refuses
+    monkeypatch.setattr(memory, "available_memory", lambda: 4 * gib)
+    assert memory.default_memory_budget() == 2 * gib  # never more than half of what is free
+    monkeypatch.setattr(memory, "available_memory", lambda: None)
+    assert memory.default_memory_budget() == 3 * gib

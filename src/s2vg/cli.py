@@ -240,7 +240,8 @@ def add_convert(parser: argparse.ArgumentParser) -> None:
                           "(default: the most, up to 32, that fits --memory-budget; a given value wins over the budget)")
     run.add_argument("--memory-budget", type=_memory_size, default=default(ConvertConfig, "memory_budget"), metavar="SIZE",
                      help="peak memory the job may use when it chooses the chunk size: 3G, 3000M or bytes "
-                          "(default: 3G, or what one frame per chunk needs where more, at most half of the available memory)")
+                          "(default: 3G, at most half of the available memory; or what one frame per chunk needs where that is more "
+                          "and fits in 80%% of it)")
     run.add_argument("--context-frames", type=int, default=default(ConvertConfig, "context_frames"),
                      help="frames on each side of a chunk the fill may read, so seams do not show (default %(default)s)")
     run.add_argument("--resume", action="store_true",

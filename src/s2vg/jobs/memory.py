@@ -10,11 +10,12 @@ size ``H x W``, never on the length of the video.
 
 Bytes per pixel, fitted to the peak RSS of real 1920x1080 conversions (heuristic depth,
 classical fill, V = 2, C = 4, w = 3: 2,453 MiB at N = 4 and 3,674 MiB at N = 16, so
-102 MiB = 51 B/px per window frame and 470 B/px that do not depend on N) and rounded up
-by about 10 %:
+102 MiB = 51 B/px per window frame and 470 B/px that do not depend on N), then raised
+where the classical fill's background accumulation and background-side diffusion came in
+(3,480 MiB at N = 6: 700 B/px that do not depend on N) and rounded up:
 
 ======================  ==========================================================
-every frame size        520 B/px whatever N: the decoder's and encoder's frame
+every frame size        760 B/px whatever N: the decoder's and encoder's frame
                         buffers, the fill's per-frame work arrays, and memory the
                         allocator keeps after the depth pass
 depth pass, per frame   24 B/px for each of ``2N + w`` frames
@@ -32,7 +33,7 @@ is used. ``benchmarks/resolutions.py`` measures it from 576x320 to 3840x2160.
 from __future__ import annotations
 
 #: Bytes per pixel held whatever the chunk size (see the module table).
-FIXED_BYTES_PER_PX = 520
+FIXED_BYTES_PER_PX = 760
 #: Bytes per pixel of one frame held by the depth pass.
 DEPTH_PASS_BYTES_PER_PX = 24
 #: Bytes per pixel of one frame of the render window, before the per-view terms.
@@ -43,7 +44,7 @@ MATRIX_BYTES_PER_PX_VIEW = 18
 FIXED_BYTES = 80 * 2**20
 
 FORMULA = (
-    "peak RSS <= base + 80 MiB + H*W * (520 + max(24*(2N + w), (20 + 18*V)*(N + 2C))) bytes "
+    "peak RSS <= base + 80 MiB + H*W * (760 + max(24*(2N + w), (20 + 18*V)*(N + 2C))) bytes "
     "(N chunk frames, C context frames, w stabilisation window, V views; "
     "base = the interpreter with its libraries and any model weights); independent of the length"
 )
@@ -103,9 +104,12 @@ BASE_BYTES = 300 * 2**20
 #: shared machine, other jobs) keep the rest.
 DEFAULT_BUDGET_FRACTION = 0.5
 #: The default budget where more memory is free: enough for the largest chunk at 576x320
-#: and 1280x720 and for N = 7 at 1920x1080. Larger chunks only trim the context overhead
+#: and for N = 2 at 1920x1080. Larger chunks only trim the context overhead
 #: ((N + 2C) / N frames rendered per frame kept); give --memory-budget to spend more.
 DEFAULT_BUDGET_BYTES = 3 * 2**30
+#: Share of the available memory the default budget may take so a large frame (4K) still
+#: converts, one frame per chunk.
+MINIMUM_BUDGET_FRACTION = 0.8
 #: Default budget where the available memory cannot be read.
 FALLBACK_BUDGET_BYTES = 4 * 2**30
 
@@ -160,11 +164,14 @@ def available_memory() -> int | None:
 
 
 def default_memory_budget(minimum: int = 0) -> int:
-    """The budget when none is given: 3 GiB, or ``minimum`` (one frame per chunk) where that
-    is more, but never more than half of the available memory (4 GiB when unknown)."""
+    """The budget when none is given: 3 GiB (at most half of the available memory), or
+    ``minimum`` (what one frame per chunk needs) where that is more and fits in 80 % of the
+    available memory; 4 GiB stands for half of it when it cannot be read."""
     available = available_memory()
-    ceiling = int(available * DEFAULT_BUDGET_FRACTION) if available else FALLBACK_BUDGET_BYTES
-    return min(max(DEFAULT_BUDGET_BYTES, minimum), ceiling)
+    half = int(available * DEFAULT_BUDGET_FRACTION) if available else FALLBACK_BUDGET_BYTES
+    most = int(available * MINIMUM_BUDGET_FRACTION) if available else FALLBACK_BUDGET_BYTES
+    budget = min(DEFAULT_BUDGET_BYTES, half)
+    return max(budget, minimum) if minimum <= most else budget
 
 
 def job_peak_bytes(height: int, width: int, *, views: int, chunk_frames: int, context_frames: int, window: int,
