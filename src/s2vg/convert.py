@@ -120,7 +120,8 @@ def convert(
 ) -> dict:
     """Convert a clip to a stereo video (or one image to a stereo image), in bounded memory.
 
-    The video is streamed twice in chunks of ``config.chunk_frames`` frames (depth, then
+    The video is streamed twice in chunks of ``config.chunk_frames`` frames, or as many as
+    ``config.memory_budget`` allows (:func:`s2vg.jobs.memory.choose_chunk_frames`) (depth, then
     frame matrix, fill and encoding; see :mod:`s2vg.jobs`), so peak memory depends on the
     chunk size and the resolution, not on the length (``summary["memory"]``). Intermediate
     results live in a state folder next to the output until it is complete; with
