@@ -451,7 +451,8 @@ class ConvertConfig:
             the most (at most 32) whose estimated peak fits ``memory_budget``
             (:func:`s2vg.jobs.memory.choose_chunk_frames`). A given value wins over the budget.
         memory_budget: bytes the whole job may hold at its peak when the chunk is chosen;
-            defaults to None: half of the memory available when the job starts.
+            defaults to None: :func:`s2vg.jobs.memory.default_memory_budget` (3 GiB within
+            half of the memory available when the job starts).
         context_frames: extra frames on each side of a chunk that the fill may read from,
             so chunk seams do not show; defaults to 4.
         max_frames: convert only the first N frames; defaults to None (all).

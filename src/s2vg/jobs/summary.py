@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from s2vg.jobs.depth_pass import DepthPassResult
-from s2vg.jobs.job import JobSpec
+from s2vg.jobs.job import JobSpec, output_pixels_ratio
 from s2vg.jobs.memory import memory_bound
 
 
@@ -71,7 +71,7 @@ def job_summary(spec: JobSpec, result: DepthPassResult, seconds: dict[str, float
         "memory": {
             **memory_bound(
                 h, w, views=rig.views, chunk_frames=spec.chunk_frames, context_frames=spec.config.context_frames,
-                window=spec.window, output_pixels_ratio=out_w * out_h * len(spec.outputs) / (w * h),
+                window=spec.window, output_pixels_ratio=output_pixels_ratio(spec),
             ),
             "budget_mib": None if spec.memory_budget is None else round(spec.memory_budget / 2**20, 1),
             "chunk_from": "given" if spec.config.chunk_frames is not None else "budget",

@@ -17,7 +17,7 @@ from s2vg.config import ClassicalFillConfig
 from s2vg.inpaint.classical.accumulate import accumulate_background, background_motion
 from s2vg.inpaint.classical.crossview import transfer_from_view
 from s2vg.inpaint.classical.rowfill import row_fill_values, smooth_across_rows
-from s2vg.inpaint.classical.scan import find_anchors
+from s2vg.inpaint.classical.scan import HoleAnchors, find_anchors
 from s2vg.inpaint.classical.spatial import background_inpaint
 from s2vg.inpaint.classical.temporal import propagate_in_time, source_flows
 from s2vg.progress import SILENT, Progress
@@ -148,36 +148,14 @@ def classical_fill(
                     anchors.background_depth(), donor_shift, depth_tolerance=tol,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
-            spatial = None
+            blend = None
+            anchors = None
             if config.spatial_weight > 0 and not avail.all():
                 # Diffused before the row fill writes, so it reads real (and copied) pixels only.
-                # Only holes with an anchor in their row (rows with nothing known keep the
-                # column scan). The strip beyond the source's border hides the source's
-                # outermost columns from the diffusion: they often carry encoder artefacts.
-                runs = find_anchors(avail, d, config.same_surface_ratio)
-                runs = runs.subset(runs.has_anchor)
-                remaining = np.zeros(avail.shape, bool)
-                remaining[runs.t, runs.y, runs.x] = True
-                # Next to its anchor the row fill (the nearest background pixel) is the better
-                # guess; the diffusion takes over with distance into the hole.
-                weight = np.zeros(avail.shape, np.float32)
-                dist = np.abs(runs.x - runs.anchor).astype(np.float32)
-                ramp = config.spatial_ramp_px
-                weight[runs.t, runs.y, runs.x] = config.spatial_weight * (
-                    1.0 - np.exp(-dist / np.float32(ramp)) if ramp > 0 else np.float32(1.0)
-                )
-                hide = np.zeros(avail.shape, bool)
-                edge = runs.subset(runs.open_end)
-                for k in range(config.border_skip):
-                    pos = edge.anchor + edge.direction * k
-                    ok = (pos >= 0) & (pos < avail.shape[-1])
-                    hide[edge.t[ok], edge.y[ok], pos[ok]] = True
-                spatial = background_inpaint(
-                    c, avail, d, radius=config.spatial_radius, band=config.spatial_band,
-                    depth_tolerance=tol, hide=hide,
-                )
+                anchors = find_anchors(avail, d, config.same_surface_ratio)
+                blend = _background_diffusion(c, d, avail, anchors, config)
             if not avail.all():
-                _fill_from_background(c, d, avail, config)
+                _fill_from_background(c, d, avail, config, anchors)
             if not avail.all():
                 # Rows with nothing to read (a whole row unknown): scan the columns instead.
                 _fill_from_background(c.swapaxes(1, 2), d.swapaxes(1, 2), avail.swapaxes(1, 2), config)
@@ -189,17 +167,58 @@ def classical_fill(
                 source_d = np.asarray(d_all[source_index][empty]).reshape(source_c.shape[0], -1)
                 c[empty] = source_c.mean(axis=(1, 2))[:, None, None, :]
                 d[empty] = np.median(source_d, axis=1)[:, None, None]
-            if spatial is not None:
-                blend = remaining
-                w = weight[blend][:, None]
-                c[blend] = w * spatial[blend] + (1.0 - w) * c[blend]
+            if blend is not None:
+                where, w, spatial = blend
+                c[where] = w[:, None] * spatial[where] + (1.0 - w[:, None]) * c[where]
             bar.update(1)
     return out_c, out_d
 
 
-def _fill_from_background(c: np.ndarray, d: np.ndarray, avail: np.ndarray, config: ClassicalFillConfig) -> None:
-    """Step 3 on one view (scan axis last), in place; leaves rows without anchors alone."""
-    anchors = find_anchors(avail, d, config.same_surface_ratio)
+def _background_diffusion(
+    c: np.ndarray, d: np.ndarray, avail: np.ndarray, anchors: HoleAnchors, config: ClassicalFillConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The background-side Telea diffusion of one view (:mod:`.spatial`) and how to blend it.
+
+    Only holes with an anchor in their row take part (rows with nothing known keep the
+    column scan). Next to its anchor the row fill (the nearest background pixel) is the
+    better guess; the diffusion's weight rises with the distance into the hole. The strip
+    beyond the source's border hides the source's outermost columns from the diffusion:
+    they often carry encoder artefacts.
+
+    Returns:
+        ``(where, weight, spatial)``: ``(T, H, W)`` bool pixels to blend, their ``(n,)``
+        float32 weights, and the ``(T, H, W, 3)`` diffusion.
+    """
+    runs = anchors.subset(anchors.has_anchor)
+    where = np.zeros(avail.shape, bool)
+    where[runs.t, runs.y, runs.x] = True
+    weight = np.zeros(avail.shape, np.float32)
+    dist = np.abs(runs.x - runs.anchor).astype(np.float32)
+    ramp = config.spatial_ramp_px
+    weight[runs.t, runs.y, runs.x] = config.spatial_weight * (
+        1.0 - np.exp(-dist / np.float32(ramp)) if ramp > 0 else np.float32(1.0)
+    )
+    hide = np.zeros(avail.shape, bool)
+    edge = runs.subset(runs.open_end)
+    for k in range(config.border_skip):
+        pos = edge.anchor + edge.direction * k
+        ok = (pos >= 0) & (pos < avail.shape[-1])
+        hide[edge.t[ok], edge.y[ok], pos[ok]] = True
+    spatial = background_inpaint(
+        c, avail, d, radius=config.spatial_radius, band=config.spatial_band,
+        depth_tolerance=config.depth_tolerance, hide=hide, anchors=anchors,
+    )
+    return where, weight[where], spatial
+
+
+def _fill_from_background(c: np.ndarray, d: np.ndarray, avail: np.ndarray, config: ClassicalFillConfig,
+                          anchors: HoleAnchors | None = None) -> None:
+    """Step 3 on one view (scan axis last), in place; leaves rows without anchors alone.
+
+    ``anchors``: ``find_anchors(avail, d, ...)`` where the caller has it already.
+    """
+    if anchors is None:
+        anchors = find_anchors(avail, d, config.same_surface_ratio)
     anchors = anchors.subset(anchors.has_anchor)
     if anchors.count == 0:
         return

@@ -23,11 +23,11 @@ import numpy as np
 from scipy import ndimage
 
 from s2vg.errors import InputError
-from s2vg.inpaint.classical.scan import find_anchors
+from s2vg.inpaint.classical.scan import HoleAnchors, find_anchors
 
 
 def foreground_band(avail: np.ndarray, depth: np.ndarray, *, band: int, depth_tolerance: float,
-                    same_surface_ratio: float = 0.05) -> np.ndarray:
+                    same_surface_ratio: float = 0.05, anchors: HoleAnchors | None = None) -> np.ndarray:
     """Available pixels near a hole that are nearer than that hole's background.
 
     Args:
@@ -37,11 +37,14 @@ def foreground_band(avail: np.ndarray, depth: np.ndarray, *, band: int, depth_to
         depth_tolerance: a pixel nearer than ``(1 - depth_tolerance)`` times the largest
             background depth of the holes within ``band`` counts as foreground.
         same_surface_ratio: as :func:`~s2vg.inpaint.classical.scan.find_anchors`.
+        anchors: ``find_anchors(avail, depth, ...)`` where the caller has it already
+            (then ``same_surface_ratio`` is not used).
 
     Returns:
         ``(T, H, W)`` bool mask (False everywhere ``avail`` is False).
     """
-    anchors = find_anchors(avail, depth, same_surface_ratio)
+    if anchors is None:
+        anchors = find_anchors(avail, depth, same_surface_ratio)
     z_bg = np.zeros(avail.shape, np.float32)
     ok = anchors.has_anchor
     z_bg[anchors.t[ok], anchors.y[ok], anchors.x[ok]] = anchors.background_depth()[ok]
@@ -60,6 +63,7 @@ def background_inpaint(
     band: int = 8,
     depth_tolerance: float = 0.1,
     hide: np.ndarray | None = None,
+    anchors: HoleAnchors | None = None,
 ) -> np.ndarray:
     """Telea fill of every unavailable pixel from the background side only.
 
@@ -72,6 +76,7 @@ def background_inpaint(
         depth_tolerance: see :func:`foreground_band`.
         hide: optional ``(T, H, W)`` bool, more available pixels the diffusion must not
             read (for example the source's artefact-prone border columns).
+        anchors: see :func:`foreground_band`.
 
     Returns:
         ``(T, H, W, 3)`` float32: ``colors`` where ``avail``, the fill elsewhere. Frames
@@ -88,7 +93,7 @@ def background_inpaint(
     if int(radius) < 1:
         raise InputError(f"background inpaint radius must be >= 1 pixel; got {radius!r}")
     out = np.array(colors, dtype=np.float32, copy=True)
-    fg = foreground_band(avail, depth, band=band, depth_tolerance=depth_tolerance)
+    fg = foreground_band(avail, depth, band=band, depth_tolerance=depth_tolerance, anchors=anchors)
     if hide is not None:
         fg |= hide & avail
     for i in range(avail.shape[0]):
