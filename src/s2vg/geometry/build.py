@@ -23,6 +23,7 @@ def build_frame_matrix(
     planes: int = 4,
     cleanup: bool = True,
     progress: Progress = SILENT,
+    out: FrameMatrix | None = None,
 ) -> FrameMatrix:
     """Warp a clip into every view of the rig.
 
@@ -36,9 +37,11 @@ def build_frame_matrix(
         planes: depth planes of the cleanup; defaults to 4.
         cleanup: run the multi-plane cleanup; defaults to True.
         progress: receives one update per frame-view.
+        out: a matrix of the same rig and shape to write into (its arrays may be views of
+            a larger buffer, as a sliding render window's); defaults to new arrays.
 
     Returns:
-        :class:`FrameMatrix` with ``colors (V, T, H, W, 3)``.
+        :class:`FrameMatrix` with ``colors (V, T, H, W, 3)`` (``out`` itself when given).
     """
     t, h, w, _ = frames.shape
     if (rig.height, rig.width) != (h, w):
@@ -46,9 +49,14 @@ def build_frame_matrix(
     frames = frames.float()
     depth_m = depth_m.float()
     v = rig.views
-    colors = torch.zeros((v, t, h, w, 3), dtype=torch.float32)
-    known = torch.zeros((v, t, h, w), dtype=torch.bool)
-    depth = torch.zeros((v, t, h, w), dtype=torch.float32)
+    if out is not None:
+        if tuple(out.colors.shape) != (v, t, h, w, 3) or out.colors.dtype != torch.float32:
+            raise ValueError(f"out is {tuple(out.colors.shape)} {out.colors.dtype}; need {(v, t, h, w, 3)} float32")
+        colors, known, depth = out.colors, out.known, out.depth
+    else:
+        colors = torch.zeros((v, t, h, w, 3), dtype=torch.float32)
+        known = torch.zeros((v, t, h, w), dtype=torch.bool)
+        depth = torch.zeros((v, t, h, w), dtype=torch.float32)
     K = rig.intrinsics(torch.float64)
     tgt_from_src = rig.tgt_from_src(torch.float64)
     source = rig.source_index
@@ -68,4 +76,4 @@ def build_frame_matrix(
                     warped, mask, warped_depth = multiplane_cleanup(warped, mask, warped_depth, planes)
                 colors[view, start:stop], known[view, start:stop], depth[view, start:stop] = warped, mask, warped_depth
                 bar.update(stop - start)
-    return FrameMatrix(colors=colors, known=known, depth=depth, rig=rig)
+    return out if out is not None else FrameMatrix(colors=colors, known=known, depth=depth, rig=rig)

@@ -285,19 +285,23 @@ def warp_extended(wide: torch.Tensor, wide_depth: torch.Tensor, rig: CameraRig, 
 
 
 def inpaint_outpainted(inpainter: object, matrix: FrameMatrix, progress: Progress = SILENT, *,
-                       in_place: bool = False) -> FrameMatrix:
+                       in_place: bool = False, frames: slice = slice(None)) -> FrameMatrix:
     """Fill ``matrix`` with ``inpainter``, keeping the outpainted hint of an
     :class:`OutpaintedFrameMatrix` (treated as known while filling).
 
     ``in_place`` lets an inpainter that can (``fills_in_place``) overwrite ``matrix``'s
     own arrays instead of copying them; the caller must not use ``matrix`` afterwards.
+    ``frames`` (a slice of timestamps) names the frames the caller keeps: an inpainter that
+    can (``fills_frame_range``) fills only those and reads the others; any other fills all.
 
     Returns:
         The filled matrix with ``known`` as it came in (real pixels only), so callers
         still see what was invented; a plain :class:`FrameMatrix` goes straight through
         ``inpainter``.
     """
-    extra = {"in_place": True} if in_place and getattr(inpainter, "fills_in_place", False) else {}
+    extra: dict = {"in_place": True} if in_place and getattr(inpainter, "fills_in_place", False) else {}
+    if frames != slice(None) and getattr(inpainter, "fills_frame_range", False):
+        extra["frames"] = frames
     if not isinstance(matrix, OutpaintedFrameMatrix):
         return inpainter(matrix, progress, **extra)
     plain = FrameMatrix(colors=matrix.colors, known=matrix.known | matrix.filled, depth=matrix.depth, rig=matrix.rig)

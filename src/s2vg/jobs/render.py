@@ -8,7 +8,9 @@ and chunks can run in any order, in any process (:mod:`s2vg.executors`).
 
 Everything a chunk reads is on disk in the state folder (finished depth, the range of the
 whole video) or decoded again from the input (seeking to the chunk), so its output does not
-depend on what ran before it in the same process.
+depend on what ran before it in the same process. Consecutive chunks share their frame
+matrix through a sliding window (:mod:`s2vg.jobs.window`), which holds exactly what a
+fresh build would.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from s2vg.errors import InputError
 from s2vg.jobs.depth_pass import DepthPassResult, load_result
 from s2vg.jobs.frames import iter_indexed_frames
 from s2vg.jobs.job import JobSpec, build_inpainter
+from s2vg.jobs.window import MatrixWindow
 from s2vg.progress import SILENT, Progress
 
 
@@ -57,6 +60,8 @@ def depth_in_metres(spec: JobSpec, result: DepthPassResult, start: int, stop: in
 
     from s2vg.geometry.depth import inv_depth_to_depth, normalise_inv_depth_range
 
+    if stop <= start:
+        return torch.zeros((0, spec.info.height, spec.info.width), dtype=torch.float32)
     n = spec.chunk_frames
     key = "depth_m" if result.inv_depth_range is not None else "inv_depth"
     parts = []
@@ -94,35 +99,36 @@ def pending_chunks(spec: JobSpec, result: DepthPassResult) -> list[int]:
     return [k for k in range(spec.chunks(result.frames)) if not segment_complete(spec, k, result.frames)]
 
 
-def _windows(spec: JobSpec, result: DepthPassResult, chunks: list[int]) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``(chunk, window_start, frames)`` for each chunk (ascending), from one sequential decode.
+def _windows(spec: JobSpec, result: DepthPassResult, chunks: list[int], window: MatrixWindow
+             ) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """``(chunk, lo, hi, frames)`` for each chunk (ascending): its window ``[lo, hi)`` and the
+    decoded frames of it that ``window`` does not hold yet (see :meth:`MatrixWindow.shared`).
 
-    Consecutive chunks share one decoder; a gap (chunks already done) seeks ahead.
+    Consecutive chunks share one decoder; a gap (chunks already done) seeks ahead. The
+    caller advances ``window`` before asking for the next chunk.
     """
     total, context = result.frames, spec.config.context_frames
-    buffer: dict[int, np.ndarray] = {}
     frames_iter: Iterator | None = None
     position = 0  # index of the next frame the open decoder yields
     for chunk in chunks:
         start, stop = spec.chunk_span(chunk, total)
         lo, hi = max(0, start - context), min(total, stop + context)
-        for index in [i for i in buffer if i < lo]:
-            del buffer[index]
-        if frames_iter is None or position < lo or any(i not in buffer for i in range(lo, min(position, hi))):
-            buffer.clear()
+        first = lo + window.shared(lo)
+        if frames_iter is None or position != first:
             if frames_iter is not None:
                 frames_iter.close()
-            frames_iter = iter_indexed_frames(spec.info, lo, total, frame_pts(spec, lo) if lo else None)
-            position = lo
+            frames_iter = iter_indexed_frames(spec.info, first, total, frame_pts(spec, first) if first else None)
+            position = first
+        new = []
         while position < hi:
             item = next(frames_iter, None)
             if item is None:
                 raise InputError(f"input {str(spec.info.path)!r} ended at frame {position} but had {total} frames before; "
                                  "the file changed during the job, convert it again without --resume")
             index, _, frame = item
-            buffer[index] = frame
+            new.append(frame)
             position = index + 1
-        yield chunk, lo, np.stack([buffer[i] for i in range(lo, hi)])
+        yield chunk, lo, hi, np.stack(new) if new else np.zeros((0, spec.info.height, spec.info.width, 3), np.float32)
     if frames_iter is not None:
         frames_iter.close()
 
@@ -166,52 +172,46 @@ def outpaint_enabled(spec: JobSpec) -> bool:
     return spec.config.outpaint if spec.config.outpaint is not None else spec.inpainter == "svg"
 
 
-def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window_start: int, frames: np.ndarray,
-                 rig=None, progress: Progress = SILENT, writer=None) -> None:
-    """Render one chunk from its frames with context, and write its segment(s).
+def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window: MatrixWindow,
+                 progress: Progress = SILENT, writer=None) -> None:
+    """Render one chunk from its window (its frames with context), and write its segment(s).
 
     Args:
         spec: the job.
         result: the finished depth pass.
         chunk: the chunk index.
-        window_start: index of ``frames[0]`` in the video.
-        frames: ``(n, H, W, 3)`` float32 in [0, 1]: the chunk and its context frames.
-        rig: the camera rig (computed once by callers rendering many chunks); defaults to
-            :func:`camera_rig`.
-        progress: receives the stage timers ``frame matrix``, ``inpaint``, ``encode``.
+        window: the chunk's frames with context (:class:`MatrixWindow`, advanced to them).
+        progress: receives the stage timers ``inpaint``, ``encode``.
         writer: a writer taking ``write(left, right)`` for the whole video instead of
             segment files (MV-HEVC); defaults to None.
     """
-    import torch
-
     from s2vg.convert import eye_views
-    from s2vg.geometry.build import build_frame_matrix
     from s2vg.inpaint.outpaint import build_frame_matrix_outpainted, inpaint_outpainted
     from s2vg.io.layouts import compose_streams, output_size
     from s2vg.io.writer import ImageSequenceWriter
 
-    rig = rig if rig is not None else camera_rig(spec, result)
+    rig = window.rig
     start, stop = spec.chunk_span(chunk, result.frames)
-    depth_m = depth_in_metres(spec, result, window_start, window_start + len(frames))
     inpainter = build_inpainter(spec)
-    with progress.timer("frame matrix"):
-        if outpaint_enabled(spec):
+    core = slice(start - window.start, stop - window.start)
+    if window.warp:
+        # An in-place fill of every frame would leave invented pixels in the next context.
+        matrix = window.matrix(core if getattr(inpainter, "fills_frame_range", False) else slice(None))
+    else:
+        with progress.timer("frame matrix"):
             svg = getattr(inpainter, "name", "") == "svg"
             matrix = build_frame_matrix_outpainted(
-                torch.from_numpy(frames), depth_m, rig, method=spec.config.outpaint_method,
+                window.frames(), window.source_depth(), rig, method=spec.config.outpaint_method,
                 denoiser=inpainter.denoiser if svg else None, prompt=inpainter.prompt if svg else "",
                 config=inpainter.config if svg else None,
             )
-        else:
-            matrix = build_frame_matrix(torch.from_numpy(frames), depth_m, rig)
-    del depth_m  # the matrix holds a copy now
     with progress.timer("inpaint"):
-        filled = inpaint_outpainted(inpainter, matrix, in_place=True)
+        # Context frames are read by the fill, not filled: only the chunk's frames are kept.
+        filled = inpaint_outpainted(inpainter, matrix, in_place=True, frames=core)
     del matrix
-    core = slice(start - window_start, stop - window_start)
     left_view, right_view = eye_views(rig)
-    # Only the eyes' own frames go on: the context frames and other views are freed here.
-    left, right = filled.colors[left_view, core].clone(), filled.colors[right_view, core].clone()
+    # The eyes' own frames, as views: encoded before the window advances.
+    left, right = filled.colors[left_view, core], filled.colors[right_view, core]
     del filled
     if writer is not None:  # one writer for the whole video (MV-HEVC)
         with progress.timer("encode"):
@@ -252,14 +252,18 @@ def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SIL
     local = Progress(enabled=False)
     rendered = 0
     begin = time.perf_counter()
-    windows = _windows(spec, result, chunks)
+    window = MatrixWindow(rig, spec.chunk_frames + 2 * spec.config.context_frames, warp=not outpaint_enabled(spec))
+    windows = _windows(spec, result, chunks, window)
     while True:
         with local.timer("decode"):
             item = next(windows, None)
         if item is None:
             break
-        chunk, window_start, frames = item
-        render_chunk(spec, result, chunk, window_start, frames, rig, local, writer)
+        chunk, lo, hi, frames = item
+        with local.timer("frame matrix"):
+            window.advance(lo, hi, frames, depth_in_metres(spec, result, hi - len(frames), hi))
+        del frames
+        render_chunk(spec, result, chunk, window, local, writer)
         start, stop = spec.chunk_span(chunk, result.frames)
         rendered += stop - start
         if record:

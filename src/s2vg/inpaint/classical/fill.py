@@ -11,6 +11,8 @@ each invented pixel was taken from.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from s2vg.config import ClassicalFillConfig
@@ -59,6 +61,7 @@ def classical_fill(
     progress: Progress = SILENT,
     *,
     in_place: bool = False,
+    frames: slice = slice(None),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill every unknown pixel of a frame matrix.
 
@@ -74,11 +77,21 @@ def classical_fill(
         in_place: fill ``colors`` and ``depth`` themselves (they must then be writable
             float32) instead of copies: a streamed job drops the unfilled matrix anyway, and
             at 1080p a copy of a chunk's matrix is most of its peak memory.
+        frames: the timestamps to fill, a slice with step 1 (default all). The others get
+            only step 1 (real pixels of other timestamps, which step 1b reads on), not the
+            invented fill: a streamed job keeps only its chunk's frames, and filling its
+            context frames too cost most of a small chunk's fill time and memory (at 4K a
+            chunk of 1 frame has 8). The filled frames equal those of a fill of all frames.
 
     Returns:
         ``(colors, depth)``: ``(V, T, H, W, 3)`` float32 and ``(V, T, H, W)`` float32
         arrays (new ones, or the inputs when ``in_place``), equal to the inputs at known
-        pixels and filled everywhere else.
+        pixels and filled everywhere else within ``frames`` (outside them, unknown pixels
+        that step 1 did not reach keep the input's colours and get depth 0).
+
+    Raises:
+        ValueError: ``frames`` with a step other than 1, or ``in_place`` with arrays it
+            cannot write.
     """
     if in_place:
         if colors.dtype != np.float32 or depth.dtype != np.float32 or not (colors.flags.writeable and depth.flags.writeable):
@@ -88,6 +101,10 @@ def classical_fill(
         out_c = np.array(colors, dtype=np.float32, copy=True)
         out_d = np.array(depth, dtype=np.float32, copy=True)
     out_d[~known] = 0.0
+    lo, hi, step = frames.indices(known.shape[1])
+    if step != 1:
+        raise ValueError(f"frames must be a slice with step 1; got {frames!r}")
+    cur = slice(lo, max(lo, hi))
     offsets = np.asarray(positions, dtype=np.float64)[:, :2] - np.asarray(positions, dtype=np.float64)[source_index, :2]
     n_t = known.shape[1]
     # Disocclusions open along the camera displacement: scan rows for a horizontal rig,
@@ -101,7 +118,7 @@ def classical_fill(
         c_all, d_all = out_c, out_d
     # The source view is fully known by contract; should it not be, it is filled last.
     order = fill_order(offsets, source_index) + [(source_index, None)]
-    todo = [(v, donor) for v, donor in order if not known[v].all()]
+    todo = [(v, donor) for v, donor in order if not known[v, cur].all()]
     if not todo:
         return out_c, out_d
 
@@ -121,7 +138,11 @@ def classical_fill(
         for v, donor in todo:
             c, d = c_all[v], d_all[v]
             avail = known[v].copy()
+            # The frames to fill, as views: steps 2 and 3 work on these alone.
+            c_f, d_f, a_f = c[cur], d[cur], avail[cur]
             shift = (focal * offsets[v, 0], focal * offsets[v, 1])
+            # Step 1 runs on every frame of the window, ``frames`` or not: a real pixel copied
+            # into a context frame is a source for step 1b of the frames to fill.
             if motion is not None:
                 # 1a: the nearest frame (whole chunk) that really saw the background point.
                 anchors = find_anchors(avail, d, config.same_surface_ratio)
@@ -139,8 +160,8 @@ def classical_fill(
                     colour_tolerance=config.colour_tolerance,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
-            if config.views and donor is not None and not avail.all():
-                anchors = find_anchors(avail, d, config.same_surface_ratio)
+            if config.views and donor is not None and not a_f.all():
+                anchors = _holes(a_f, d_f, config, lo)
                 anchors = anchors.subset(anchors.has_anchor)
                 donor_shift = (focal * (offsets[donor, 0] - offsets[v, 0]), focal * (offsets[donor, 1] - offsets[v, 1]))
                 ok, values, found = transfer_from_view(
@@ -150,28 +171,35 @@ def classical_fill(
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
             blend = None
             anchors = None
-            if config.spatial_weight > 0 and not avail.all():
+            if config.spatial_weight > 0 and not a_f.all():
                 # Diffused before the row fill writes, so it reads real (and copied) pixels only.
-                anchors = find_anchors(avail, d, config.same_surface_ratio)
-                blend = _background_diffusion(c, d, avail, anchors, config)
-            if not avail.all():
-                _fill_from_background(c, d, avail, config, anchors)
-            if not avail.all():
+                anchors = find_anchors(a_f, d_f, config.same_surface_ratio)
+                blend = _background_diffusion(c_f, d_f, a_f, anchors, config)
+            if not a_f.all():
+                _fill_from_background(c_f, d_f, a_f, config, anchors)
+            if not a_f.all():
                 # Rows with nothing to read (a whole row unknown): scan the columns instead.
-                _fill_from_background(c.swapaxes(1, 2), d.swapaxes(1, 2), avail.swapaxes(1, 2), config)
-            if not avail.all():
+                _fill_from_background(c_f.swapaxes(1, 2), d_f.swapaxes(1, 2), a_f.swapaxes(1, 2), config)
+            if not a_f.all():
                 # Whole frames without a single value: the source frame's mean colour at
                 # its median depth.
-                empty = ~avail.any(axis=(1, 2))
-                source_c = np.asarray(c_all[source_index][empty])
-                source_d = np.asarray(d_all[source_index][empty]).reshape(source_c.shape[0], -1)
-                c[empty] = source_c.mean(axis=(1, 2))[:, None, None, :]
-                d[empty] = np.median(source_d, axis=1)[:, None, None]
+                empty = ~a_f.any(axis=(1, 2))
+                source_c = np.asarray(c_all[source_index][cur][empty])
+                source_d = np.asarray(d_all[source_index][cur][empty]).reshape(source_c.shape[0], -1)
+                c_f[empty] = source_c.mean(axis=(1, 2))[:, None, None, :]
+                d_f[empty] = np.median(source_d, axis=1)[:, None, None]
             if blend is not None:
                 where, w, spatial = blend
-                c[where] = w[:, None] * spatial[where] + (1.0 - w[:, None]) * c[where]
+                c_f[where] = w[:, None] * spatial[where] + (1.0 - w[:, None]) * c_f[where]
             bar.update(1)
     return out_c, out_d
+
+
+def _holes(avail: np.ndarray, depth: np.ndarray, config: ClassicalFillConfig, first: int) -> HoleAnchors:
+    """:func:`find_anchors` of frames ``first, first + 1, ...`` (``avail`` and ``depth`` are
+    those frames only), with ``t`` counted in the whole window."""
+    anchors = find_anchors(avail, depth, config.same_surface_ratio)
+    return dataclasses.replace(anchors, t=anchors.t + first) if first else anchors
 
 
 def _background_diffusion(

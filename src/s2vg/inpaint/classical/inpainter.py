@@ -41,14 +41,18 @@ class ClassicalInpainter:
             )
         self.config = dataclasses.replace(config, **overrides) if overrides else config
 
-    #: ``__call__`` takes ``in_place`` (see :func:`s2vg.inpaint.outpaint.inpaint_outpainted`).
+    #: ``__call__`` takes ``in_place`` and ``frames`` (see :func:`s2vg.inpaint.outpaint.inpaint_outpainted`).
     fills_in_place = True
+    fills_frame_range = True
 
-    def __call__(self, matrix: FrameMatrix, progress: Progress = SILENT, *, in_place: bool = False) -> FrameMatrix:
+    def __call__(self, matrix: FrameMatrix, progress: Progress = SILENT, *, in_place: bool = False,
+                 frames: slice = slice(None)) -> FrameMatrix:
         """Fill ``matrix``; see the class docstring.
 
         ``in_place`` writes the fill into ``matrix.colors`` and ``matrix.depth`` themselves
         when they are float32 on the CPU (the caller gives the matrix up; no copy is made).
+        ``frames`` (a slice of timestamps, step 1) fills only those; the others are read as
+        sources and keep their holes (see :func:`~s2vg.inpaint.classical.fill.classical_fill`).
         """
         if not isinstance(matrix, FrameMatrix):
             raise InputError(f"the classical inpainter needs a FrameMatrix; got {type(matrix).__name__}")
@@ -66,6 +70,7 @@ class ClassicalInpainter:
             self.config,
             progress,
             in_place=in_place and native,
+            frames=frames,
         )
         if native:
             # float32 on the CPU: the fill copied (or kept) the known pixels bit for bit.
