@@ -2,50 +2,55 @@
 
 Nothing in a job holds more than a window of frames: the depth pass keeps at most
 ``2N + w`` frames (the chunk being estimated, the chunk waiting for its stabilisation, and
-``w`` frames of context), the render pass the ``N + 2C`` frames of its window and their
-frame matrix (filled in place, and only the eyes' own ``N`` frames kept after the fill;
-the output is packed and encoded one frame at a time). So the peak depends on the chunk
-size ``N``, the context ``C``, the stabilisation window ``w``, the views ``V`` and the frame
-size ``H x W``, never on the length of the video.
+``w`` frames of context), the render pass one sliding window of ``N + 2C`` frames of the
+frame matrix (:mod:`s2vg.jobs.window`; the source view is the frames themselves, each
+frame is warped once) and the fill's work arrays for the chunk's own ``N`` frames (only
+they are filled; the output is packed and encoded one frame at a time). So the peak
+depends on the chunk size ``N``, the context ``C``, the stabilisation window ``w``, the
+views ``V`` and the frame size ``H x W``, never on the length of the video.
 
-Bytes per pixel, fitted to the peak RSS of real 1920x1080 conversions (heuristic depth,
-classical fill, V = 2, C = 4, w = 3: 2,453 MiB at N = 4 and 3,674 MiB at N = 16, so
-102 MiB = 51 B/px per window frame and 470 B/px that do not depend on N), then raised
-where the classical fill's background accumulation and background-side diffusion came in
-(3,480 MiB at N = 6: 700 B/px that do not depend on N) and rounded up:
+Bytes per pixel, fitted to the peak RSS of real conversions (heuristic depth, classical
+fill, V = 2, C = 4, w = 3, SBS; ``benchmarks/resolutions.py``): 1920x1080 at N = 2, 4, 8,
+16 measured 1,745, 2,102, 2,979 and 4,792 MiB, so 110-115 B/px for each frame more in
+both the window and the chunk; 3840x2160 at N = 1 measured 5,225 MiB. Rounded up so the
+model stays above every measurement:
 
 ======================  ==========================================================
-every frame size        760 B/px whatever N: the decoder's and encoder's frame
-                        buffers, the fill's per-frame work arrays, and memory the
-                        allocator keeps after the depth pass
+every frame size        80 B/px whatever N (the decoder's and encoder's frame
+                        buffers, memory the allocator keeps after the depth pass),
+                        plus 12 B/px per output pixel (the packed frame)
 depth pass, per frame   24 B/px for each of ``2N + w`` frames
-render pass, per frame  ``20 + 18 V`` B/px for each of ``N + 2C`` frames: the frames
-                        (12), a view of the frame matrix (colours 12, depth 4,
-                        known 1) and the fill's flows
+render window, per      ``16 + 17 V`` B/px for each of ``N + 2C`` frames: a view of
+frame                   the frame matrix (colours 12, depth 4, known 1) and the
+                        fill's two source flows (16)
+fill, per chunk frame   65 B/px for each of the ``N`` frames filled: the diffusion,
+                        its blend weights and masks, the foreground band's filters
 ======================  ==========================================================
 
 On top of that a job holds about 80 MiB of fixed native buffers (x264's look-ahead and
 frame threads, PyAV, OpenCV and torch thread pools), and below everything the
 interpreter with its libraries (about 260 MiB of RSS here) and a model's weights when one
-is used. ``benchmarks/resolutions.py`` measures it from 576x320 to 3840x2160.
+is used.
 """
 
 from __future__ import annotations
 
 #: Bytes per pixel held whatever the chunk size (see the module table).
-FIXED_BYTES_PER_PX = 760
+FIXED_BYTES_PER_PX = 80
 #: Bytes per pixel of one frame held by the depth pass.
 DEPTH_PASS_BYTES_PER_PX = 24
 #: Bytes per pixel of one frame of the render window, before the per-view terms.
-RENDER_BYTES_PER_PX = 20
+RENDER_BYTES_PER_PX = 16
 #: Bytes per pixel per view of one frame of the render window.
-MATRIX_BYTES_PER_PX_VIEW = 18
+MATRIX_BYTES_PER_PX_VIEW = 17
+#: Bytes per pixel of one frame the fill fills (the chunk's own frames).
+FILL_BYTES_PER_PX = 65
 #: Fixed native buffers of a running job (encoder, thread pools), measured.
 FIXED_BYTES = 80 * 2**20
 
 FORMULA = (
-    "peak RSS <= base + 80 MiB + H*W * (760 + max(24*(2N + w), (20 + 18*V)*(N + 2C))) bytes "
-    "(N chunk frames, C context frames, w stabilisation window, V views; "
+    "peak RSS <= base + 80 MiB + H*W * (80 + 12*R + max(24*(2N + w), (16 + 17*V)*(N + 2C) + 65*N)) bytes "
+    "(N chunk frames, C context frames, w stabilisation window, V views, R output pixels per input pixel; "
     "base = the interpreter with its libraries and any model weights); independent of the length"
 )
 
@@ -81,7 +86,10 @@ def memory_bound(
     # Output frames are packed and encoded one at a time: their size adds to the fixed part.
     fixed = int((FIXED_BYTES_PER_PX + 12 * output_pixels_ratio) * pixels) + FIXED_BYTES
     depth_pass = DEPTH_PASS_BYTES_PER_PX * pixels * (2 * chunk_frames + window)
-    render_pass = (RENDER_BYTES_PER_PX + MATRIX_BYTES_PER_PX_VIEW * views) * pixels * (chunk_frames + 2 * context_frames)
+    render_pass = pixels * (
+        (RENDER_BYTES_PER_PX + MATRIX_BYTES_PER_PX_VIEW * views) * (chunk_frames + 2 * context_frames)
+        + FILL_BYTES_PER_PX * chunk_frames
+    )
     peak = max(depth_pass, render_pass) + fixed
     return {
         "bytes": int(peak),
@@ -104,7 +112,7 @@ BASE_BYTES = 300 * 2**20
 #: shared machine, other jobs) keep the rest.
 DEFAULT_BUDGET_FRACTION = 0.5
 #: The default budget where more memory is free: enough for the largest chunk at 576x320
-#: and for N = 2 at 1920x1080. Larger chunks only trim the context overhead
+#: and for N = 7 at 1920x1080. Larger chunks only trim the context overhead
 #: ((N + 2C) / N frames rendered per frame kept); give --memory-budget to spend more.
 DEFAULT_BUDGET_BYTES = 3 * 2**30
 #: Share of the available memory the default budget may take so a large frame (4K) still
