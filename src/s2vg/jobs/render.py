@@ -195,8 +195,7 @@ def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window: Mat
     inpainter = build_inpainter(spec)
     core = slice(start - window.start, stop - window.start)
     if window.warp:
-        # An in-place fill of every frame would leave invented pixels in the next context.
-        matrix = window.matrix(core if getattr(inpainter, "fills_frame_range", False) else slice(None))
+        matrix = window.matrix()
     else:
         with progress.timer("frame matrix"):
             svg = getattr(inpainter, "name", "") == "svg"

@@ -8,9 +8,10 @@ matrix, moves the frames the next window shares to its front, and decodes, conve
 warps only the new ones. The frames themselves are the source view of the matrix, so no
 other copy of them is held.
 
-The fill writes into the chunk's own frames (:func:`~s2vg.inpaint.classical.fill.classical_fill`
-with ``frames``); before those frames serve as context of the next chunk their unknown
-pixels get back the zeros the warp gave them, so every window holds exactly what a fresh
+The fill writes into the window in place (invented pixels in the chunk's own frames, with
+:func:`~s2vg.inpaint.classical.fill.classical_fill`'s ``frames``, and real pixels copied from
+other frames in all of them); before a frame serves in the next window its unknown pixels
+get back the zeros the warp gave them, so every window holds exactly what a fresh
 :func:`~s2vg.geometry.build.build_frame_matrix` of its frames would.
 """
 
@@ -46,7 +47,7 @@ class MatrixWindow:
         self._depth = torch.zeros(shape, dtype=torch.float32)
         self._source = rig.source_index if warp else 0
         self.start = self.stop = 0  # frames [start, stop) of the video, in slots 0 .. stop - start
-        self._filled = slice(0, 0)  # slots the last fill wrote into
+        self._dirty = False  # a fill may have written into unknown pixels
 
     @property
     def capacity(self) -> int:
@@ -70,8 +71,9 @@ class MatrixWindow:
         if not 0 < n <= self.capacity or keep > n or len(frames) != n - keep or len(depth_m) != n - keep:
             raise ValueError(f"window [{lo}, {hi}) with {len(frames)} new frames does not follow [{self.start}, {self.stop})"
                              f" within capacity {self.capacity}")
-        self._restore_filled()
         shift = lo - self.start
+        if self._dirty:
+            self._restore(range(shift, shift + keep))
         if shift:
             for slot in range(keep):  # ascending: a slot is read before it is overwritten
                 for array in (self._colors, self._known, self._depth):
@@ -96,22 +98,22 @@ class MatrixWindow:
         """``(n, H, W)`` the window's depth in metres (a view of the buffer)."""
         return self._depth[self._source, : self.stop - self.start]
 
-    def matrix(self, fill: slice) -> FrameMatrix:
-        """The window's frame matrix (views of the buffer) for a fill of the slots ``fill``.
+    def matrix(self) -> FrameMatrix:
+        """The window's frame matrix (views of the buffer).
 
-        The caller fills it in place, in the slots ``fill`` only; they are reset to the
-        warp's output when the window next advances.
+        The caller may fill its unknown pixels in place; the frames the next window keeps
+        get the warp's zeros back there when it advances.
         """
         if not self.warp:
             raise ValueError("this render window holds the source frames only")
         n = self.stop - self.start
-        self._filled = slice(*fill.indices(n)[:2])
+        self._dirty = True
         return FrameMatrix(colors=self._colors[:, :n], known=self._known[:, :n], depth=self._depth[:, :n], rig=self.rig)
 
-    def _restore_filled(self) -> None:
-        """Zero colour and depth at the unknown pixels of the slots the last fill wrote."""
-        for slot in range(self._filled.start, self._filled.stop):
+    def _restore(self, slots: range) -> None:
+        """Zero colour and depth at the unknown pixels of ``slots``, as the warp left them."""
+        for slot in slots:
             hole = ~self._known[:, slot]
             self._colors[:, slot][hole] = 0.0
             self._depth[:, slot][hole] = 0.0
-        self._filled = slice(0, 0)
+        self._dirty = False
