@@ -279,6 +279,42 @@ class TestCleanup:
         torch.testing.assert_close(out[0, 3, 6], torch.tensor([1.0, 0.0, 0.0]), atol=1e-5, rtol=0)
         assert out_depth[0, 3, 6] == pytest.approx(1.0, abs=1e-5)
 
+    def _edge(self):
+        # A near red card (z = 1, columns 0..5) beside a hole (6..8) and a far blue wall (z = 6).
+        h, w = 10, 14
+        colors = torch.zeros((1, h, w, 3))
+        depth = torch.zeros((1, h, w))
+        known = torch.ones((1, h, w), dtype=torch.bool)
+        colors[0, :, :6, 0], depth[0, :, :6] = 1.0, 1.0
+        colors[0, :, 9:, 2], depth[0, :, 9:] = 1.0, 6.0
+        known[0, :, 6:9] = False
+        return colors, known, depth
+
+    def test_two_sided_rule_grows_no_edge_into_a_disocclusion(self):
+        colors, known, depth = self._edge()
+        out, out_known, out_depth = multiplane_cleanup(colors, known, depth)
+        assert torch.equal(out_known, known)  # the 3-px hole stays 3 px wide
+        assert torch.equal(out, colors * known[..., None]) and torch.equal(out_depth, depth * known)
+
+    def test_reference_rule_grows_both_edges_by_one_pixel(self):
+        colors, known, depth = self._edge()
+        out, out_known, _ = multiplane_cleanup(colors, known, depth, crack_rule="reference")
+        assert out_known[0, 1:-1, 6].all() and out_known[0, 1:-1, 8].all() and not out_known[0, :, 7].any()
+        torch.testing.assert_close(out[0, 4, 6], torch.tensor([1.0, 0.0, 0.0]), atol=1e-5, rtol=0)  # red smeared
+        torch.testing.assert_close(out[0, 4, 8], torch.tensor([0.0, 0.0, 1.0]), atol=1e-5, rtol=0)
+
+    def test_two_sided_rule_still_closes_cracks_and_rejects_unknown_rules(self):
+        colors, known, depth = self._plane()
+        known[0, :, 5] = False
+        known[0, 7, 7:] = False  # a horizontal crack beside the vertical one
+        known[0, 2, 0] = False  # a notch at the border
+        _, out_known, _ = multiplane_cleanup(colors * known[..., None], known, depth)
+        assert out_known.all()
+        with pytest.raises(ValueError, match="crack rule"):
+            multiplane_cleanup(colors, known, depth, crack_rule="wide")
+        with pytest.raises(OptionError, match="crack rule"):
+            CleanupConfig(crack_rule="wide")
+
     def test_planes_split_min_median_max(self):
         depth = torch.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]])
         labels = plane_labels(depth, torch.ones_like(depth, dtype=torch.bool), 4)
@@ -328,7 +364,7 @@ def test_parity_with_reference_frame_matrix(astronaut_dir):
     frames = frames.float() / 255
     inv_depth = torch.from_numpy(np.load(astronaut_dir / "depth.npz")["refined"])
     rig = CameraRig.from_config(RigConfig(views=8, baseline=0.08, focal=800.0), 320, 576)
-    fm = build_frame_matrix(frames, relative_to_depth(inv_depth, far=10.0), rig, planes=4)
+    fm = build_frame_matrix(frames, relative_to_depth(inv_depth, far=10.0), rig, planes=4, crack_rule="reference")
     ref_dir = astronaut_dir / "reference_frame_matrix_left2right"
     agreement, psnr = [], []
     for v in range(8):

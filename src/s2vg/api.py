@@ -58,7 +58,8 @@ def frame_matrix_from_files(
         torch.from_numpy(values), depth.kind, far=depth.far, near=depth.near, focal=camera_rig.focal, baseline=rig.baseline
     )
     return build_frame_matrix(
-        torch.from_numpy(frames), depth_m, camera_rig, planes=cleanup.planes, cleanup=cleanup.enabled, progress=progress
+        torch.from_numpy(frames), depth_m, camera_rig, planes=cleanup.planes, cleanup=cleanup.enabled, progress=progress,
+        crack_rule=cleanup.crack_rule,
     )
 
 

@@ -126,7 +126,7 @@ def cmd_matrix(args: argparse.Namespace) -> dict:
         args.out,
         rig=rig_config(args),
         depth=depth_config(args),
-        cleanup=CleanupConfig(planes=args.planes, enabled=not args.no_cleanup),
+        cleanup=CleanupConfig(planes=args.planes, enabled=not args.no_cleanup, crack_rule=args.crack_rule),
         max_frames=args.max_frames,
         save_depth=args.save_depth,
         progress=make_progress(args),
@@ -141,6 +141,8 @@ def add_matrix(parser: argparse.ArgumentParser) -> None:
     add_depth_kind_flags(parser)
     parser.add_argument("--planes", type=int, default=default(CleanupConfig, "planes"), help="cleanup depth planes P (default %(default)s)")
     parser.add_argument("--no-cleanup", action="store_true", help="skip the multi-plane cleanup (raw splat)")
+    parser.add_argument("--crack-rule", choices=("two-sided", "reference"), default=default(CleanupConfig, "crack_rule"),
+                        help="cleanup cracks: two-sided (default, edges not grown) or reference (the authors' code)")
     parser.add_argument("--max-frames", type=int, default=None, help="use only the first N frames")
     parser.add_argument("--save-depth", action="store_true", help="also write depth.npy (V,T,H,W) in metres")
     add_output_flags(parser)

@@ -106,14 +106,19 @@ class CleanupConfig:
         planes: number of depth planes P; defaults to 4. 1 disables the plane split
             (isolated points and cracks are still handled on the whole view).
         enabled: run the cleanup at all; defaults to True.
+        crack_rule: ``"two-sided"`` (default: a plane closes only pixels it has on two
+            opposite sides, so edges are not grown into disocclusions) or ``"reference"``
+            (the authors' code); see :mod:`s2vg.geometry.cleanup`.
     """
 
     planes: int = 4
     enabled: bool = True
+    crack_rule: str = "two-sided"
 
     def __post_init__(self) -> None:
         if not isinstance(self.planes, int) or self.planes < 1:
             raise OptionError(f"planes must be an integer >= 1; got {self.planes!r}")
+        _check_choice("crack rule", self.crack_rule, ("two-sided", "reference"))
 
 
 FlowPreset = Literal["ultrafast", "fast", "medium"]

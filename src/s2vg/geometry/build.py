@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from s2vg.geometry.cleanup import multiplane_cleanup
+from s2vg.geometry.cleanup import CRACK_RULES, multiplane_cleanup
 from s2vg.geometry.frame_matrix import FrameMatrix
 from s2vg.geometry.rig import CameraRig
 from s2vg.geometry.warp import forward_warp
@@ -24,6 +24,7 @@ def build_frame_matrix(
     cleanup: bool = True,
     progress: Progress = SILENT,
     out: FrameMatrix | None = None,
+    crack_rule: str = CRACK_RULES[0],
 ) -> FrameMatrix:
     """Warp a clip into every view of the rig.
 
@@ -37,6 +38,8 @@ def build_frame_matrix(
         planes: depth planes of the cleanup; defaults to 4.
         cleanup: run the multi-plane cleanup; defaults to True.
         progress: receives one update per frame-view.
+        crack_rule: the cleanup's crack rule (:mod:`s2vg.geometry.cleanup`); defaults to
+            ``"two-sided"``, ``"reference"`` reproduces the authors' code.
         out: a matrix of the same rig and shape to write into (its arrays may be views of
             a larger buffer, as a sliding render window's); defaults to new arrays.
 
@@ -73,7 +76,7 @@ def build_frame_matrix(
                     frames[start:stop], depth_m[start:stop], K, tgt_from_src[view], rig.intrinsics(torch.float64, view)
                 )
                 if cleanup:
-                    warped, mask, warped_depth = multiplane_cleanup(warped, mask, warped_depth, planes)
+                    warped, mask, warped_depth = multiplane_cleanup(warped, mask, warped_depth, planes, crack_rule=crack_rule)
                 colors[view, start:stop], known[view, start:stop], depth[view, start:stop] = warped, mask, warped_depth
                 bar.update(stop - start)
     return out if out is not None else FrameMatrix(colors=colors, known=known, depth=depth, rig=rig)
