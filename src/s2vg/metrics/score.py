@@ -27,6 +27,8 @@ def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, 
         ``flicker_truth`` (motion-compensated change of the hole pixels in [0, 1] units,
         of the fill and of the truth over the same pixels and motion), ``flicker_excess``
         (their difference), and ``hole_fraction``. Flicker is NaN for single frames.
+        ``psnr_disoccluded``/``psnr_offframe`` split ``psnr_holes`` by :func:`offframe_mask`
+        (NaN where a part is empty), ``offframe_fraction`` is the off-frame share of all pixels.
     """
     colors = as_numpy(filled.colors if isinstance(filled, FrameMatrix) else filled)
     views = list(case.scored_views)
@@ -40,6 +42,10 @@ def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, 
         "ssim_holes": float(smap[holes].mean()) if holes.any() else math.nan,
         "hole_fraction": float(holes.mean()),
     }
+    off = offframe_mask(holes)
+    scores["psnr_disoccluded"] = psnr(result, truth, holes & ~off)
+    scores["psnr_offframe"] = psnr(result, truth, off)
+    scores["offframe_fraction"] = float(off.mean())
     flick = {"result": math.nan, "truth": math.nan, "excess": math.nan}
     if case.flow is not None and result.shape[1] > 1:
         per_view = [
@@ -51,6 +57,24 @@ def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, 
     scores["flicker_truth"] = flick["truth"]
     scores["flicker_excess"] = flick["excess"]
     return scores
+
+
+def offframe_mask(holes: np.ndarray) -> np.ndarray:
+    """The holes that lie beyond the source's border: hole runs that reach the left or
+    right end of their row (a parallel rig's new view shows content the source never framed
+    there; no foreground edge beside it). The rest are disocclusions.
+
+    Args:
+        holes: ``(..., H, W)`` bool.
+
+    Returns:
+        ``(..., H, W)`` bool, a subset of ``holes``.
+    """
+    holes = np.asarray(holes, dtype=bool)
+    # A pixel is in a run from the left border when every pixel before it is a hole.
+    from_left = np.logical_and.accumulate(holes, axis=-1)
+    from_right = np.logical_and.accumulate(holes[..., ::-1], axis=-1)[..., ::-1]
+    return from_left | from_right
 
 
 def no_reference_scores(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, float]:
