@@ -169,6 +169,13 @@ class ClassicalFillConfig:
         spatial_ramp_px: the diffusion's weight rises as 1 - exp(-d / ramp) with the
             distance d from the hole's background end (the row fill is the better guess
             next to it); 0 gives the full weight everywhere; defaults to 8.
+        border_weight: weight in [0, 1] of the frame's edge continued
+            (:mod:`s2vg.inpaint.classical.border`) blended into the row fill and diffusion
+            of the strip beyond the source's border (hole runs that reach the end of the
+            row, where no foreground edge lies beside the hole); 0 turns it off; defaults
+            to 0.5.
+        border_spread: growth per pixel of distance of the half-height of the box averaged
+            behind the edge for that strip; 0 repeats the edge pixel; defaults to 1.5.
     """
 
     temporal: bool = True
@@ -190,6 +197,8 @@ class ClassicalFillConfig:
     spatial_radius: int = 9
     spatial_band: int = 8
     spatial_ramp_px: float = 8.0
+    border_weight: float = 0.5
+    border_spread: float = 1.5
 
     def __post_init__(self) -> None:
         _check_choice("fill motion", self.motion, FILL_MOTIONS)
@@ -202,11 +211,12 @@ class ClassicalFillConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise OptionError(f"{name.replace('_', ' ')} must be an integer >= 0; got {value!r}")
-        for name in ("colour_tolerance", "depth_tolerance", "same_surface_ratio", "border_tolerance", "spatial_weight"):
+        for name in ("colour_tolerance", "depth_tolerance", "same_surface_ratio", "border_tolerance", "spatial_weight",
+                     "border_weight"):
             value = getattr(self, name)
             if not math.isfinite(value) or not 0 <= value <= 1:
                 raise OptionError(f"{name.replace('_', ' ')} must be in [0, 1]; got {value!r}")
-        for name in ("seam_px", "smooth_sigma", "spatial_ramp_px"):
+        for name in ("seam_px", "smooth_sigma", "spatial_ramp_px", "border_spread"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise OptionError(f"{name.replace('_', ' ')} must be >= 0; got {value!r}")

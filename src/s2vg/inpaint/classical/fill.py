@@ -4,7 +4,8 @@ Order of work, per view, outermost views first on each side of the source:
 1. real pixels of the same view at other timestamps (:mod:`.temporal`);
 2. the view's filled outer neighbour, at the background's parallax (:mod:`.crossview`);
 3. the background side of each remaining hole run (:mod:`.rowfill`), blended with a
-   Telea diffusion that reads the background side only (:mod:`.spatial`).
+   Telea diffusion that reads the background side only (:mod:`.spatial`); in the strip
+   beyond the source's border, blended with the frame's edge continued (:mod:`.border`).
 Known pixels are never written. Depth is filled too, with the depth of the background
 each invented pixel was taken from.
 """
@@ -15,8 +16,9 @@ import numpy as np
 
 from s2vg.config import ClassicalFillConfig
 from s2vg.inpaint.classical.accumulate import accumulate_background, background_motion
+from s2vg.inpaint.classical.border import continue_border
 from s2vg.inpaint.classical.crossview import transfer_from_view
-from s2vg.inpaint.classical.rowfill import row_fill_values, smooth_across_rows
+from s2vg.inpaint.classical.rowfill import row_fill_values, side_colours, smooth_across_rows
 from s2vg.inpaint.classical.scan import HoleAnchors, find_anchors
 from s2vg.inpaint.classical.spatial import background_inpaint
 from s2vg.inpaint.classical.temporal import propagate_in_time, source_flows
@@ -148,6 +150,16 @@ def classical_fill(
                     anchors.background_depth(), donor_shift, depth_tolerance=tol,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
+            border = None
+            if config.border_weight > 0 and not avail.all():
+                # Read before the row fill writes: only real (and copied) pixels continue.
+                anchors = find_anchors(avail, d, config.same_surface_ratio)
+                strip = anchors.subset(anchors.open_end & anchors.has_anchor)
+                if strip.count:
+                    border = strip, continue_border(
+                        c, avail, strip.t, strip.y, strip.x, _clean_edge(c, avail, d, strip, config),
+                        strip.direction, spread=config.border_spread,
+                    )
             blend = None
             anchors = None
             if config.spatial_weight > 0 and not avail.all():
@@ -170,6 +182,10 @@ def classical_fill(
             if blend is not None:
                 where, w, spatial = blend
                 c[where] = w[:, None] * spatial[where] + (1.0 - w[:, None]) * c[where]
+            if border is not None:
+                strip, values = border
+                w = np.float32(config.border_weight)
+                c[strip.t, strip.y, strip.x] = w * values + (1.0 - w) * c[strip.t, strip.y, strip.x]
             bar.update(1)
     return out_c, out_d
 
@@ -209,6 +225,24 @@ def _background_diffusion(
         depth_tolerance=config.depth_tolerance, hide=hide, anchors=anchors,
     )
     return where, weight[where], spatial
+
+
+def _clean_edge(c: np.ndarray, avail: np.ndarray, d: np.ndarray, strip: HoleAnchors, config: ClassicalFillConfig) -> np.ndarray:
+    """``(N,)`` edge column each strip pixel continues from: its anchor, or ``border_skip``
+    columns further inside where the anchor stands out from the columns behind it (the
+    source's outermost columns often carry encoder or scaler artefacts; the same test as
+    the row fill's, :func:`~s2vg.inpaint.classical.rowfill.row_fill_values`)."""
+    if config.border_skip == 0:
+        return strip.anchor
+    edge, mean = side_colours(
+        c, avail, d, strip.t, strip.y, strip.anchor, strip.direction, strip.depth,
+        skip=config.border_skip, window=config.border_window, depth_tolerance=config.depth_tolerance,
+    )
+    inner = strip.anchor + strip.direction * config.border_skip
+    ok = (inner >= 0) & (inner < avail.shape[-1])
+    ok[ok] = avail[strip.t[ok], strip.y[ok], inner[ok]]
+    stands_out = ok & (np.abs(edge - mean).mean(axis=1) > config.border_tolerance)
+    return np.where(stands_out, inner, strip.anchor)
 
 
 def _fill_from_background(c: np.ndarray, d: np.ndarray, avail: np.ndarray, config: ClassicalFillConfig,
