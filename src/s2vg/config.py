@@ -176,6 +176,10 @@ class ClassicalFillConfig:
             to 0.5.
         border_spread: growth per pixel of distance of the half-height of the box averaged
             behind the edge for that strip; 0 repeats the edge pixel; defaults to 1.5.
+        stable_weight: weight in [0, 1] of the previous frame's invented value, carried
+            along the background motion, in an invented pixel of a hole that persists
+            (:mod:`s2vg.inpaint.classical.stable`; only with ``temporal``); 0 turns it
+            off; defaults to 0.5.
     """
 
     temporal: bool = True
@@ -199,6 +203,7 @@ class ClassicalFillConfig:
     spatial_ramp_px: float = 8.0
     border_weight: float = 0.5
     border_spread: float = 1.5
+    stable_weight: float = 0.5
 
     def __post_init__(self) -> None:
         _check_choice("fill motion", self.motion, FILL_MOTIONS)
@@ -212,7 +217,7 @@ class ClassicalFillConfig:
             if not isinstance(value, int) or value < 0:
                 raise OptionError(f"{name.replace('_', ' ')} must be an integer >= 0; got {value!r}")
         for name in ("colour_tolerance", "depth_tolerance", "same_surface_ratio", "border_tolerance", "spatial_weight",
-                     "border_weight"):
+                     "border_weight", "stable_weight"):
             value = getattr(self, name)
             if not math.isfinite(value) or not 0 <= value <= 1:
                 raise OptionError(f"{name.replace('_', ' ')} must be in [0, 1]; got {value!r}")

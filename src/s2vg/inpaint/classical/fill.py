@@ -5,7 +5,9 @@ Order of work, per view, outermost views first on each side of the source:
 2. the view's filled outer neighbour, at the background's parallax (:mod:`.crossview`);
 3. the background side of each remaining hole run (:mod:`.rowfill`), blended with a
    Telea diffusion that reads the background side only (:mod:`.spatial`); in the strip
-   beyond the source's border, blended with the frame's edge continued (:mod:`.border`).
+   beyond the source's border, blended with the frame's edge continued (:mod:`.border`);
+4. invented pixels of a hole that persists carry the previous frame's values along the
+   background motion (:mod:`.stable`).
 Known pixels are never written. Depth is filled too, with the depth of the background
 each invented pixel was taken from.
 """
@@ -21,6 +23,7 @@ from s2vg.inpaint.classical.crossview import transfer_from_view
 from s2vg.inpaint.classical.rowfill import row_fill_values, side_colours, smooth_across_rows
 from s2vg.inpaint.classical.scan import HoleAnchors, find_anchors
 from s2vg.inpaint.classical.spatial import background_inpaint
+from s2vg.inpaint.classical.stable import stabilise_invented
 from s2vg.inpaint.classical.temporal import propagate_in_time, source_flows
 from s2vg.progress import SILENT, Progress
 
@@ -150,6 +153,8 @@ def classical_fill(
                     anchors.background_depth(), donor_shift, depth_tolerance=tol,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
+            # Everything not available now is invented by the spatial steps below.
+            invented = ~avail if motion is not None and config.stable_weight > 0 else None
             border = None
             if config.border_weight > 0 and not avail.all():
                 # Read before the row fill writes: only real (and copied) pixels continue.
@@ -186,6 +191,10 @@ def classical_fill(
                 strip, values = border
                 w = np.float32(config.border_weight)
                 c[strip.t, strip.y, strip.x] = w * values + (1.0 - w) * c[strip.t, strip.y, strip.x]
+            if invented is not None and invented.any():
+                stabilise_invented(
+                    c, d, invented, motion, weight=config.stable_weight, depth_tolerance=tol,
+                )
             bar.update(1)
     return out_c, out_d
 
