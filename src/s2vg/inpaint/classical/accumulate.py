@@ -19,6 +19,7 @@ and the revealed background equals the earlier frame's pixels exactly.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from s2vg.inpaint.classical.scan import HoleAnchors
 
@@ -26,6 +27,8 @@ from s2vg.inpaint.classical.scan import HoleAnchors
 _FIT_STRIDE = 7
 #: Residual (pixels) under which a flow vector counts as background motion in the refit.
 _INLIER_PX = 1.0
+#: Predicted motion (pixels) under which a background point counts as still (exact copy).
+_STILL_PX = 1e-6
 
 
 def background_motion(
@@ -157,6 +160,29 @@ def _robust_fit(design: np.ndarray, target: np.ndarray) -> np.ndarray:
     return p
 
 
+def trusted_pixels(known: np.ndarray, depth: np.ndarray, depth_tolerance: float) -> np.ndarray:
+    """``(T, H, W)`` bool: real pixels that may be copied to other frames.
+
+    A real pixel next to a hole, or next to a depth edge, is not copied: the warp's
+    multi-plane cleanup closes cracks and grows each depth plane by up to a pixel with
+    blended colours there (``s2vg.geometry.cleanup``), so those pixels are the ones whose
+    colour is least likely to be the background point itself (on the eval scenes, which
+    render exact views, they were nearly all the wrong copies).
+
+    Args:
+        known: ``(T, H, W)`` bool real pixels of the view.
+        depth: ``(T, H, W)`` float32 their depth.
+        depth_tolerance: neighbours whose depths differ by more than this fraction of the
+            larger one make a depth edge.
+    """
+    size = (1, 3, 3)
+    interior = ndimage.minimum_filter(known, size=size, mode="nearest")
+    z = np.where(known, depth, 0.0).astype(np.float32)
+    z_max = ndimage.maximum_filter(z, size=size, mode="nearest")
+    z_min = ndimage.minimum_filter(np.where(known, depth, np.inf).astype(np.float32), size=size, mode="nearest")
+    return interior & (z_min >= (1.0 - depth_tolerance) * z_max)
+
+
 def accumulate_background(
     colors: np.ndarray,
     known: np.ndarray,
@@ -199,7 +225,7 @@ def accumulate_background(
     z_bg = anchors.background_depth().astype(np.float64)
     has = anchors.has_anchor & (z_bg > 0)
     flat_c = np.ascontiguousarray(colors).reshape(-1, 3)
-    flat_k = np.ascontiguousarray(known).reshape(-1)
+    flat_k = trusted_pixels(known, depth, depth_tolerance).reshape(-1)
     flat_d = np.ascontiguousarray(depth).reshape(-1)
     reach = n_t - 1 if window is None else min(int(window), n_t - 1)
     pending = np.flatnonzero(has)
@@ -222,7 +248,10 @@ def accumulate_background(
             px = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv
             py = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv
             ix, iy = np.rint(px).astype(np.int64), np.rint(py).astype(np.int64)
-            moving = (ix != anchors.x[idx]) | (iy != anchors.y[idx])
+            # Any fitted motion, even under half a pixel, is refined by the colour match: the
+            # fit is good to about a pixel, and a background that moved by a fraction of a
+            # pixel has, at sharp texture, already changed its nearest pixel.
+            moving = (np.abs(px - anchors.x[idx]) > _STILL_PX) | (np.abs(py - anchors.y[idx]) > _STILL_PX)
             # Cheap test first (most pending pixels stay hidden in most frames): some
             # pixel within reach of the refinement is real background.
             z_min = (1.0 - depth_tolerance) * z_bg[idx]
