@@ -179,7 +179,7 @@ class ClassicalFillConfig:
         stable_weight: weight in [0, 1] of the previous frame's invented value, carried
             along the background motion, in an invented pixel of a hole that persists
             (:mod:`s2vg.inpaint.classical.stable`; only with ``temporal``); 0 turns it
-            off; defaults to 0.5.
+            off; defaults to 0.8.
     """
 
     temporal: bool = True
@@ -203,7 +203,7 @@ class ClassicalFillConfig:
     spatial_ramp_px: float = 8.0
     border_weight: float = 0.5
     border_spread: float = 1.5
-    stable_weight: float = 0.5
+    stable_weight: float = 0.8
 
     def __post_init__(self) -> None:
         _check_choice("fill motion", self.motion, FILL_MOTIONS)

@@ -26,7 +26,10 @@ def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, 
         ``ssim_holes`` over the holes only (dB / [-1, 1]), ``flicker_holes`` and
         ``flicker_truth`` (motion-compensated change of the hole pixels in [0, 1] units,
         of the fill and of the truth over the same pixels and motion), ``flicker_excess``
-        (their difference), and ``hole_fraction``. Flicker is NaN for single frames.
+        (their difference), ``flicker_persist`` (the fill's flicker over the hole pixels
+        whose place in the previous frame was a hole too: the stability of invented
+        pixels, without the change at pixels that were known a frame earlier), and
+        ``hole_fraction``. Flicker is NaN for single frames.
         ``psnr_disoccluded``/``psnr_offframe`` split ``psnr_holes`` by :func:`offframe_mask`
         (NaN where a part is empty), ``offframe_fraction`` is the off-frame share of all pixels.
     """
@@ -53,10 +56,36 @@ def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, 
             for i in range(len(views))
         ]
         flick = {k: float(np.nanmean([p[k] for p in per_view])) if any(not math.isnan(p[k]) for p in per_view) else math.nan for k in flick}
+    persist = math.nan
+    if case.flow is not None and result.shape[1] > 1:
+        # The fill's own stability: hole pixels whose place in the previous frame was a hole too.
+        per_view = []
+        for i in range(len(views)):
+            region = holes[i] & persisting_holes(holes[i], case.flow[i])
+            valid = None if case.flow_valid is None else case.flow_valid[i]
+            per_view.append(flicker(result[i], region, case.flow[i], valid) if region[1:].any() else math.nan)
+        if any(not math.isnan(p) for p in per_view):
+            persist = float(np.nanmean(per_view))
+    scores["flicker_persist"] = persist
     scores["flicker_holes"] = flick["result"]
     scores["flicker_truth"] = flick["truth"]
     scores["flicker_excess"] = flick["excess"]
     return scores
+
+
+def persisting_holes(holes: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """``(T, H, W)`` bool: pixels whose place in the previous frame (by the ``(T, H, W, 2)``
+    backward flow, nearest pixel) is a hole of ``holes`` (``(T, H, W)``); False in frame 0
+    and where the flow leaves the frame."""
+    n_t, height, width = holes.shape
+    out = np.zeros(holes.shape, bool)
+    ys, xs = np.mgrid[0:height, 0:width]
+    for t in range(1, n_t):
+        px = np.rint(xs + flow[t, ..., 0]).astype(np.int64)
+        py = np.rint(ys + flow[t, ..., 1]).astype(np.int64)
+        inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
+        out[t] = inside & holes[t - 1][np.clip(py, 0, height - 1), np.clip(px, 0, width - 1)]
+    return out
 
 
 def offframe_mask(holes: np.ndarray) -> np.ndarray:

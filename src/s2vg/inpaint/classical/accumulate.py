@@ -160,27 +160,20 @@ def _robust_fit(design: np.ndarray, target: np.ndarray) -> np.ndarray:
     return p
 
 
-def trusted_pixels(known: np.ndarray, depth: np.ndarray, depth_tolerance: float) -> np.ndarray:
-    """``(T, H, W)`` bool: real pixels that may be copied to other frames.
+def trusted_pixels(known: np.ndarray) -> np.ndarray:
+    """``(T, H, W)`` bool: the interior real pixels, those with no hole among their 3x3
+    neighbours, which the accumulation copies first.
 
-    A real pixel next to a hole, or next to a depth edge, is not copied: the warp's
-    multi-plane cleanup closes cracks and grows each depth plane by up to a pixel with
-    blended colours there (``s2vg.geometry.cleanup``), so those pixels are the ones whose
-    colour is least likely to be the background point itself (on the eval scenes, which
-    render exact views, they were nearly all the wrong copies).
+    The warp's multi-plane cleanup (``s2vg.geometry.cleanup``) grows every depth plane by
+    up to a pixel into the holes with a blended colour, so a real pixel next to a hole is
+    the least likely to be the background point itself: on the eval scenes, whose views
+    are rendered exactly, such pixels were nearly all of the accumulation's wrong copies.
+    (Excluding pixels next to depth edges as well cost more than it gained there.)
 
     Args:
-        known: ``(T, H, W)`` bool real pixels of the view.
-        depth: ``(T, H, W)`` float32 their depth.
-        depth_tolerance: neighbours whose depths differ by more than this fraction of the
-            larger one make a depth edge.
+        known: ``(T, H, W)`` bool real pixels of a view.
     """
-    size = (1, 3, 3)
-    interior = ndimage.minimum_filter(known, size=size, mode="nearest")
-    z = np.where(known, depth, 0.0).astype(np.float32)
-    z_max = ndimage.maximum_filter(z, size=size, mode="nearest")
-    z_min = ndimage.minimum_filter(np.where(known, depth, np.inf).astype(np.float32), size=size, mode="nearest")
-    return interior & (z_min >= (1.0 - depth_tolerance) * z_max)
+    return ndimage.minimum_filter(known, size=(1, 3, 3), mode="nearest")
 
 
 def accumulate_background(
@@ -225,77 +218,79 @@ def accumulate_background(
     z_bg = anchors.background_depth().astype(np.float64)
     has = anchors.has_anchor & (z_bg > 0)
     flat_c = np.ascontiguousarray(colors).reshape(-1, 3)
-    flat_k = trusted_pixels(known, depth, depth_tolerance).reshape(-1)
+    # Interior real pixels first; only where none holds the point, any real pixel.
+    readable = (trusted_pixels(known).reshape(-1), np.ascontiguousarray(known).reshape(-1))
     flat_d = np.ascontiguousarray(depth).reshape(-1)
     reach = n_t - 1 if window is None else min(int(window), n_t - 1)
     pending = np.flatnonzero(has)
     t0 = anchors.t
-    for dist in range(1, reach + 1):
-        # Earlier frame first on ties: the order of the sweep is fixed, so the result is
-        # deterministic.
-        for sign in (-1, 1):
-            if pending.size == 0:
-                return ok, values, found
-            t = t0[pending]
-            s = t + sign * dist
-            inside_t = (s >= 0) & (s < n_t)
-            idx = pending[inside_t]
-            t, s = t[inside_t], s[inside_t]
-            if idx.size == 0:
-                continue
-            inv = 1.0 / z_bg[idx]
-            dm = motion[s] - motion[t]  # (n, 2, 2)
-            px = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv
-            py = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv
-            ix, iy = np.rint(px).astype(np.int64), np.rint(py).astype(np.int64)
-            # Any fitted motion, even under half a pixel, is refined by the colour match: the
-            # fit is good to about a pixel, and a background that moved by a fraction of a
-            # pixel has, at sharp texture, already changed its nearest pixel.
-            moving = (np.abs(px - anchors.x[idx]) > _STILL_PX) | (np.abs(py - anchors.y[idx]) > _STILL_PX)
-            # Cheap test first (most pending pixels stay hidden in most frames): some
-            # pixel within reach of the refinement is real background.
-            z_min = (1.0 - depth_tolerance) * z_bg[idx]
-            y_in = (iy >= 0) & (iy < height)
-            row = (s * height + np.clip(iy, 0, height - 1)) * width
-            maybe = np.zeros(idx.size, dtype=bool)
-            for delta in (0, -1, 1):
-                xd = ix + delta
-                fl = row + np.clip(xd, 0, width - 1)
-                hit_d = y_in & (xd >= 0) & (xd < width) & flat_k[fl] & (flat_d[fl] >= z_min)
-                maybe |= hit_d if delta == 0 else (hit_d & moving)
-            if not maybe.any():
-                continue
-            idx, t, s, dm, px, py, ix, iy, moving = (
-                a[maybe] for a in (idx, t, s, dm, px, py, ix, iy, moving)
-            )
-            # The stretch beside the hole must match in both frames (a background layer
-            # may itself move); a still one with no real stretch left to compare is
-            # trusted (the copy is the same background pixel, depth-checked below).
-            ix, score = _match_stretch(
-                flat_c, flat_k, flat_d, known.shape, anchors, idx, s, ix - anchors.x[idx], iy - anchors.y[idx],
-                refine=moving, z_min=(1.0 - depth_tolerance) * z_bg[idx],
-            )
-            still_ok = (score <= colour_tolerance) | (np.isinf(score) & ~moving)
-            px = np.where(moving, px, ix)
-            inside = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
-            flat = (s * height + np.clip(iy, 0, height - 1)) * width + np.clip(ix, 0, width - 1)
-            z_c = flat_d[flat].astype(np.float64)
-            real = inside & flat_k[flat] & (z_c > 0)
-            # Never nearer than the hole's background (no foreground into background).
-            far_enough = z_c >= (1.0 - depth_tolerance) * z_bg[idx]
-            # The candidate's own depth must reproject it to the same pixel.
-            inv_c = 1.0 / np.where(z_c > 0, z_c, np.inf)
-            qx = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv_c
-            qy = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv_c
-            same = (np.abs(qx - px) <= 1.0) & (np.abs(qy - py) <= 1.0)
-            accept = real & far_enough & same & still_ok
-            if not accept.any():
-                continue
-            hit = idx[accept]
-            ok[hit] = True
-            values[hit] = flat_c[flat[accept]]
-            found[hit] = z_c[accept]
-            pending = np.setdiff1d(pending, hit, assume_unique=True)
+    for flat_k in readable:
+        for dist in range(1, reach + 1):
+            # Earlier frame first on ties: the order of the sweep is fixed, so the result is
+            # deterministic.
+            for sign in (-1, 1):
+                if pending.size == 0:
+                    return ok, values, found
+                t = t0[pending]
+                s = t + sign * dist
+                inside_t = (s >= 0) & (s < n_t)
+                idx = pending[inside_t]
+                t, s = t[inside_t], s[inside_t]
+                if idx.size == 0:
+                    continue
+                inv = 1.0 / z_bg[idx]
+                dm = motion[s] - motion[t]  # (n, 2, 2)
+                px = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv
+                py = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv
+                ix, iy = np.rint(px).astype(np.int64), np.rint(py).astype(np.int64)
+                # Any fitted motion, even under half a pixel, is refined by the colour match: the
+                # fit is good to about a pixel, and a background that moved by a fraction of a
+                # pixel has, at sharp texture, already changed its nearest pixel.
+                moving = (np.abs(px - anchors.x[idx]) > _STILL_PX) | (np.abs(py - anchors.y[idx]) > _STILL_PX)
+                # Cheap test first (most pending pixels stay hidden in most frames): some
+                # pixel within reach of the refinement is real background.
+                z_min = (1.0 - depth_tolerance) * z_bg[idx]
+                y_in = (iy >= 0) & (iy < height)
+                row = (s * height + np.clip(iy, 0, height - 1)) * width
+                maybe = np.zeros(idx.size, dtype=bool)
+                for delta in (0, -1, 1):
+                    xd = ix + delta
+                    fl = row + np.clip(xd, 0, width - 1)
+                    hit_d = y_in & (xd >= 0) & (xd < width) & flat_k[fl] & (flat_d[fl] >= z_min)
+                    maybe |= hit_d if delta == 0 else (hit_d & moving)
+                if not maybe.any():
+                    continue
+                idx, t, s, dm, px, py, ix, iy, moving = (
+                    a[maybe] for a in (idx, t, s, dm, px, py, ix, iy, moving)
+                )
+                # The stretch beside the hole must match in both frames (a background layer
+                # may itself move); a still one with no real stretch left to compare is
+                # trusted (the copy is the same background pixel, depth-checked below).
+                ix, score = _match_stretch(
+                    flat_c, flat_k, flat_d, known.shape, anchors, idx, s, ix - anchors.x[idx], iy - anchors.y[idx],
+                    refine=moving, z_min=(1.0 - depth_tolerance) * z_bg[idx],
+                )
+                still_ok = (score <= colour_tolerance) | (np.isinf(score) & ~moving)
+                px = np.where(moving, px, ix)
+                inside = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
+                flat = (s * height + np.clip(iy, 0, height - 1)) * width + np.clip(ix, 0, width - 1)
+                z_c = flat_d[flat].astype(np.float64)
+                real = inside & flat_k[flat] & (z_c > 0)
+                # Never nearer than the hole's background (no foreground into background).
+                far_enough = z_c >= (1.0 - depth_tolerance) * z_bg[idx]
+                # The candidate's own depth must reproject it to the same pixel.
+                inv_c = 1.0 / np.where(z_c > 0, z_c, np.inf)
+                qx = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv_c
+                qy = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv_c
+                same = (np.abs(qx - px) <= 1.0) & (np.abs(qy - py) <= 1.0)
+                accept = real & far_enough & same & still_ok
+                if not accept.any():
+                    continue
+                hit = idx[accept]
+                ok[hit] = True
+                values[hit] = flat_c[flat[accept]]
+                found[hit] = z_c[accept]
+                pending = np.setdiff1d(pending, hit, assume_unique=True)
     return ok, values, found
 
 
