@@ -101,8 +101,9 @@ def test_trusted_pixels_are_the_interior_of_the_known_region():
 
 def test_accumulation_prefers_interior_pixels_but_falls_back_to_any_real_one():
     """Static camera. Column 8 of the hole is seen in frame 0 only beside a hole there; in
-    rows 0-2 frame 3 sees it in its interior (copied from frame 3, though farther in time),
-    in rows 5-7 frame 3 does not see it (copied from frame 0 after all)."""
+    rows 0-2 frame 3 sees it in its interior (copied from frame 3, one frame farther in
+    time: within the default interior lead), in rows 5-7 frame 3 does not see it (copied
+    from frame 0 after all)."""
     from s2vg.inpaint.classical.accumulate import accumulate_background
     from s2vg.inpaint.classical.scan import find_anchors
 
@@ -128,3 +129,7 @@ def test_accumulation_prefers_interior_pixels_but_falls_back_to_any_real_one():
     np.testing.assert_array_equal(values[low], colors[0, y[low], 8])
     rest = x < 8
     np.testing.assert_array_equal(values[rest], colors[0, y[rest], x[rest]])
+    # With no lead the nearest frame wins, beside a hole or not.
+    ok, values, _ = accumulate_background(colors, known, depth, anchors, np.zeros((n_t, 2, 2)), depth_tolerance=0.1,
+                                          interior_lead=0)
+    np.testing.assert_array_equal(values[top], colors[0, y[top], 8])

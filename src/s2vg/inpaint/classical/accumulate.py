@@ -186,6 +186,7 @@ def accumulate_background(
     depth_tolerance: float,
     colour_tolerance: float = 0.06,
     window: int | None = None,
+    interior_lead: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Real values for hole pixels from the nearest frame that saw their background.
 
@@ -203,6 +204,9 @@ def accumulate_background(
             at the reprojected place, which is also refined by up to a pixel along the
             scan axis (the motion model is a fit; a still background is exact).
         window: largest frame distance searched; None searches the whole chunk.
+        interior_lead: a real pixel with no hole among its neighbours
+            (:func:`trusted_pixels`) is preferred to one beside a hole that lies up to this
+            many frames nearer in time (0: nearest in time first, interior on ties).
 
     Returns:
         ``(ok (N,) bool, values (N, 3) float32, depth (N,) float32)`` per hole pixel of
@@ -218,79 +222,82 @@ def accumulate_background(
     z_bg = anchors.background_depth().astype(np.float64)
     has = anchors.has_anchor & (z_bg > 0)
     flat_c = np.ascontiguousarray(colors).reshape(-1, 3)
-    # Interior real pixels first; only where none holds the point, any real pixel.
-    readable = (trusted_pixels(known).reshape(-1), np.ascontiguousarray(known).reshape(-1))
+    # Interior real pixels first, up to ``interior_lead`` frames farther in time than the
+    # nearest real pixel beside a hole: the sweep visits (interior, distance d) before
+    # (any real pixel, distance d + interior_lead), ties to the interior.
+    k_interior, k_real = trusted_pixels(known).reshape(-1), np.ascontiguousarray(known).reshape(-1)
     flat_d = np.ascontiguousarray(depth).reshape(-1)
     reach = n_t - 1 if window is None else min(int(window), n_t - 1)
     pending = np.flatnonzero(has)
     t0 = anchors.t
-    for flat_k in readable:
-        for dist in range(1, reach + 1):
-            # Earlier frame first on ties: the order of the sweep is fixed, so the result is
-            # deterministic.
-            for sign in (-1, 1):
-                if pending.size == 0:
-                    return ok, values, found
-                t = t0[pending]
-                s = t + sign * dist
-                inside_t = (s >= 0) & (s < n_t)
-                idx = pending[inside_t]
-                t, s = t[inside_t], s[inside_t]
-                if idx.size == 0:
-                    continue
-                inv = 1.0 / z_bg[idx]
-                dm = motion[s] - motion[t]  # (n, 2, 2)
-                px = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv
-                py = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv
-                ix, iy = np.rint(px).astype(np.int64), np.rint(py).astype(np.int64)
-                # Any fitted motion, even under half a pixel, is refined by the colour match: the
-                # fit is good to about a pixel, and a background that moved by a fraction of a
-                # pixel has, at sharp texture, already changed its nearest pixel.
-                moving = (np.abs(px - anchors.x[idx]) > _STILL_PX) | (np.abs(py - anchors.y[idx]) > _STILL_PX)
-                # Cheap test first (most pending pixels stay hidden in most frames): some
-                # pixel within reach of the refinement is real background.
-                z_min = (1.0 - depth_tolerance) * z_bg[idx]
-                y_in = (iy >= 0) & (iy < height)
-                row = (s * height + np.clip(iy, 0, height - 1)) * width
-                maybe = np.zeros(idx.size, dtype=bool)
-                for delta in (0, -1, 1):
-                    xd = ix + delta
-                    fl = row + np.clip(xd, 0, width - 1)
-                    hit_d = y_in & (xd >= 0) & (xd < width) & flat_k[fl] & (flat_d[fl] >= z_min)
-                    maybe |= hit_d if delta == 0 else (hit_d & moving)
-                if not maybe.any():
-                    continue
-                idx, t, s, dm, px, py, ix, iy, moving = (
-                    a[maybe] for a in (idx, t, s, dm, px, py, ix, iy, moving)
-                )
-                # The stretch beside the hole must match in both frames (a background layer
-                # may itself move); a still one with no real stretch left to compare is
-                # trusted (the copy is the same background pixel, depth-checked below).
-                ix, score = _match_stretch(
-                    flat_c, flat_k, flat_d, known.shape, anchors, idx, s, ix - anchors.x[idx], iy - anchors.y[idx],
-                    refine=moving, z_min=(1.0 - depth_tolerance) * z_bg[idx],
-                )
-                still_ok = (score <= colour_tolerance) | (np.isinf(score) & ~moving)
-                px = np.where(moving, px, ix)
-                inside = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
-                flat = (s * height + np.clip(iy, 0, height - 1)) * width + np.clip(ix, 0, width - 1)
-                z_c = flat_d[flat].astype(np.float64)
-                real = inside & flat_k[flat] & (z_c > 0)
-                # Never nearer than the hole's background (no foreground into background).
-                far_enough = z_c >= (1.0 - depth_tolerance) * z_bg[idx]
-                # The candidate's own depth must reproject it to the same pixel.
-                inv_c = 1.0 / np.where(z_c > 0, z_c, np.inf)
-                qx = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv_c
-                qy = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv_c
-                same = (np.abs(qx - px) <= 1.0) & (np.abs(qy - py) <= 1.0)
-                accept = real & far_enough & same & still_ok
-                if not accept.any():
-                    continue
-                hit = idx[accept]
-                ok[hit] = True
-                values[hit] = flat_c[flat[accept]]
-                found[hit] = z_c[accept]
-                pending = np.setdiff1d(pending, hit, assume_unique=True)
+    keyed = [(d - interior_lead, 0, d) for d in range(1, reach + 1)] + [(d, 1, d) for d in range(1, reach + 1)]
+    for _, which, dist in sorted(keyed):
+        flat_k = k_real if which else k_interior
+        # Earlier frame first on ties: the order of the sweep is fixed, so the result is
+        # deterministic.
+        for sign in (-1, 1):
+            if pending.size == 0:
+                return ok, values, found
+            t = t0[pending]
+            s = t + sign * dist
+            inside_t = (s >= 0) & (s < n_t)
+            idx = pending[inside_t]
+            t, s = t[inside_t], s[inside_t]
+            if idx.size == 0:
+                continue
+            inv = 1.0 / z_bg[idx]
+            dm = motion[s] - motion[t]  # (n, 2, 2)
+            px = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv
+            py = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv
+            ix, iy = np.rint(px).astype(np.int64), np.rint(py).astype(np.int64)
+            # Any fitted motion, even under half a pixel, is refined by the colour match: the
+            # fit is good to about a pixel, and a background that moved by a fraction of a
+            # pixel has, at sharp texture, already changed its nearest pixel.
+            moving = (np.abs(px - anchors.x[idx]) > _STILL_PX) | (np.abs(py - anchors.y[idx]) > _STILL_PX)
+            # Cheap test first (most pending pixels stay hidden in most frames): some
+            # pixel within reach of the refinement is real background.
+            z_min = (1.0 - depth_tolerance) * z_bg[idx]
+            y_in = (iy >= 0) & (iy < height)
+            row = (s * height + np.clip(iy, 0, height - 1)) * width
+            maybe = np.zeros(idx.size, dtype=bool)
+            for delta in (0, -1, 1):
+                xd = ix + delta
+                fl = row + np.clip(xd, 0, width - 1)
+                hit_d = y_in & (xd >= 0) & (xd < width) & flat_k[fl] & (flat_d[fl] >= z_min)
+                maybe |= hit_d if delta == 0 else (hit_d & moving)
+            if not maybe.any():
+                continue
+            idx, t, s, dm, px, py, ix, iy, moving = (
+                a[maybe] for a in (idx, t, s, dm, px, py, ix, iy, moving)
+            )
+            # The stretch beside the hole must match in both frames (a background layer
+            # may itself move); a still one with no real stretch left to compare is
+            # trusted (the copy is the same background pixel, depth-checked below).
+            ix, score = _match_stretch(
+                flat_c, flat_k, flat_d, known.shape, anchors, idx, s, ix - anchors.x[idx], iy - anchors.y[idx],
+                refine=moving, z_min=(1.0 - depth_tolerance) * z_bg[idx],
+            )
+            still_ok = (score <= colour_tolerance) | (np.isinf(score) & ~moving)
+            px = np.where(moving, px, ix)
+            inside = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
+            flat = (s * height + np.clip(iy, 0, height - 1)) * width + np.clip(ix, 0, width - 1)
+            z_c = flat_d[flat].astype(np.float64)
+            real = inside & flat_k[flat] & (z_c > 0)
+            # Never nearer than the hole's background (no foreground into background).
+            far_enough = z_c >= (1.0 - depth_tolerance) * z_bg[idx]
+            # The candidate's own depth must reproject it to the same pixel.
+            inv_c = 1.0 / np.where(z_c > 0, z_c, np.inf)
+            qx = anchors.x[idx] + dm[:, 0, 0] + dm[:, 0, 1] * inv_c
+            qy = anchors.y[idx] + dm[:, 1, 0] + dm[:, 1, 1] * inv_c
+            same = (np.abs(qx - px) <= 1.0) & (np.abs(qy - py) <= 1.0)
+            accept = real & far_enough & same & still_ok
+            if not accept.any():
+                continue
+            hit = idx[accept]
+            ok[hit] = True
+            values[hit] = flat_c[flat[accept]]
+            found[hit] = z_c[accept]
+            pending = np.setdiff1d(pending, hit, assume_unique=True)
     return ok, values, found
 
 

@@ -133,6 +133,7 @@ def classical_fill(
                 ok, values, found = accumulate_background(
                     c, known[v], d, anchors, motion, depth_tolerance=tol,
                     colour_tolerance=config.colour_tolerance, window=config.temporal_window,
+                    interior_lead=config.interior_lead,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
             if config.temporal and n_t > 1 and not avail.all():
