@@ -184,7 +184,7 @@ def accumulate_background(
     motion: np.ndarray,
     *,
     depth_tolerance: float,
-    colour_tolerance: float = 0.06,
+    colour_tolerance: float = 0.02,
     window: int | None = None,
     interior_lead: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
