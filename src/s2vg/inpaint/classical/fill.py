@@ -156,10 +156,11 @@ def classical_fill(
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
             # Everything not available now is invented by the spatial steps below.
             invented = ~avail if motion is not None and config.stable_weight > 0 else None
+            # One set of anchors for the strip, the diffusion and the row fill: all read
+            # real (and copied) pixels only, before the row fill writes.
+            anchors = find_anchors(avail, d, config.same_surface_ratio) if not avail.all() else None
             border = None
-            if config.border_weight > 0 and not avail.all():
-                # Read before the row fill writes: only real (and copied) pixels continue.
-                anchors = find_anchors(avail, d, config.same_surface_ratio)
+            if config.border_weight > 0 and anchors is not None:
                 strip = anchors.subset(anchors.open_end & anchors.has_anchor)
                 if strip.count:
                     border = strip, continue_border(
@@ -167,10 +168,7 @@ def classical_fill(
                         strip.direction, spread=config.border_spread,
                     )
             blend = None
-            anchors = None
-            if config.spatial_weight > 0 and not avail.all():
-                # Diffused before the row fill writes, so it reads real (and copied) pixels only.
-                anchors = find_anchors(avail, d, config.same_surface_ratio)
+            if config.spatial_weight > 0 and anchors is not None:
                 blend = _background_diffusion(c, d, avail, anchors, config)
             if not avail.all():
                 _fill_from_background(c, d, avail, config, anchors)
