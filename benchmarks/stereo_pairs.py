@@ -1,6 +1,8 @@
 """Write real rectified stereo pairs with true disparity in the Middlebury layout.
 
-    python benchmarks/stereo_pairs.py OUT_DIR
+    python benchmarks/stereo_pairs.py OUT_DIR           # write the pairs
+    python benchmarks/stereo_pairs.py OUT_DIR --score   # and score the fills on each
+
 
 Each pair becomes ``OUT_DIR/NAME/{im0.png, im1.png, disp0.pfm}`` (left, right, left-view
 disparity in pixels, ``inf`` where unknown), the layout `s2vg eval --pair DIR` and
@@ -12,6 +14,11 @@ nothing is downloaded at run time. Besides the full pair, its left and right hal
 written as two more pairs (``motorcycle-left``, ``motorcycle-right``: different content,
 the same photograph) and a half-resolution copy (``motorcycle-half``), so a figure is
 not one image's luck.
+
+``--score`` fills each pair's right view with every pair method of ``s2vg eval --pair``
+and prints, per pair and method, the hole PSNR split into disoccluded pixels (background
+revealed beside a nearer edge) and the off-frame strip (content beyond the left image's
+border), with the classical fill's margin over Telea.
 """
 
 from __future__ import annotations
@@ -66,14 +73,40 @@ def pairs() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     return out
 
 
+def score(folders: list[Path]) -> None:
+    """Print the per-pair table of hole PSNR (all, disoccluded, off-frame) per method."""
+    from s2vg.io import read_image
+    from s2vg.metrics.pairs import PAIR_METHODS, load_disparity, middlebury_pair, score_pair
+
+    print("| pair | holes % | off-frame % | method | PSNR holes | disoccluded | off-frame | vs Telea | fill (s) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for folder in folders:
+        l_path, r_path, d_path = middlebury_pair(folder)
+        result = score_pair(read_image(l_path), read_image(r_path), load_disparity(d_path), PAIR_METHODS)
+        telea = result["results"]["telea"]
+        for method, r in result["results"].items():
+            print(
+                f"| {folder.name} | {100 * r['hole_fraction']:.1f} | {100 * r['offframe_fraction']:.1f} | {method} "
+                f"| {r['psnr_holes']:.2f} | {r['psnr_disoccluded']:.2f} | {r['psnr_offframe']:.2f} "
+                f"| {r['psnr_holes'] - telea['psnr_holes']:+.2f} ({r['psnr_disoccluded'] - telea['psnr_disoccluded']:+.2f} / "
+                f"{r['psnr_offframe'] - telea['psnr_offframe']:+.2f}) | {r['seconds']:.2f} |"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder to write the pairs into")
+    parser.add_argument("--score", action="store_true", help="score every method on each pair (writes missing pairs first)")
     args = parser.parse_args()
-    for name, (left, right, disparity) in pairs().items():
+    made = pairs()
+    for name, (left, right, disparity) in made.items():
+        if args.score and (args.out / name / "disp0.pfm").is_file():
+            continue
         write_pair(args.out / name, left, right, disparity)
         print(f"{args.out / name}: {left.shape[1]}x{left.shape[0]}, disparity {np.nanmin(disparity):.1f}..{np.nanmax(disparity):.1f} px, "
               f"{np.isfinite(disparity).mean():.0%} known")
+    if args.score:
+        score([args.out / name for name in made])
 
 
 if __name__ == "__main__":

@@ -181,6 +181,13 @@ def run_pair_eval(
             "",
             report.markdown_table(rows),
             "",
+            f"Holes split: disoccluded (background revealed beside a nearer edge) and off-frame "
+            f"(the strip beyond the left image's border, {100 * result['results'][rows[0]['method']]['offframe_fraction']:.2f} % of the image).",
+            "",
+            "| method | PSNR disoccluded (dB) | PSNR off-frame (dB) |",
+            "|---|---|---|",
+            *[f"| {r['method']} | {r['psnr_disoccluded']:.2f} | {r['psnr_offframe']:.2f} |" for r in rows],
+            "",
         ]
     )
     view = case.scored_views[0]

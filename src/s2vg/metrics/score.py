@@ -26,7 +26,12 @@ def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, 
         ``ssim_holes`` over the holes only (dB / [-1, 1]), ``flicker_holes`` and
         ``flicker_truth`` (motion-compensated change of the hole pixels in [0, 1] units,
         of the fill and of the truth over the same pixels and motion), ``flicker_excess``
-        (their difference), and ``hole_fraction``. Flicker is NaN for single frames.
+        (their difference), ``flicker_persist`` (the fill's flicker over the hole pixels
+        whose place in the previous frame was a hole too: the stability of invented
+        pixels, without the change at pixels that were known a frame earlier), and
+        ``hole_fraction``. Flicker is NaN for single frames.
+        ``psnr_disoccluded``/``psnr_offframe`` split ``psnr_holes`` by :func:`offframe_mask`
+        (NaN where a part is empty), ``offframe_fraction`` is the off-frame share of all pixels.
     """
     colors = as_numpy(filled.colors if isinstance(filled, FrameMatrix) else filled)
     views = list(case.scored_views)
@@ -40,6 +45,10 @@ def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, 
         "ssim_holes": float(smap[holes].mean()) if holes.any() else math.nan,
         "hole_fraction": float(holes.mean()),
     }
+    off = offframe_mask(holes)
+    scores["psnr_disoccluded"] = psnr(result, truth, holes & ~off)
+    scores["psnr_offframe"] = psnr(result, truth, off)
+    scores["offframe_fraction"] = float(off.mean())
     flick = {"result": math.nan, "truth": math.nan, "excess": math.nan}
     if case.flow is not None and result.shape[1] > 1:
         per_view = [
@@ -47,10 +56,54 @@ def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, 
             for i in range(len(views))
         ]
         flick = {k: float(np.nanmean([p[k] for p in per_view])) if any(not math.isnan(p[k]) for p in per_view) else math.nan for k in flick}
+    persist = math.nan
+    if case.flow is not None and result.shape[1] > 1:
+        # The fill's own stability: hole pixels whose place in the previous frame was a hole too.
+        per_view = []
+        for i in range(len(views)):
+            region = holes[i] & persisting_holes(holes[i], case.flow[i])
+            valid = None if case.flow_valid is None else case.flow_valid[i]
+            per_view.append(flicker(result[i], region, case.flow[i], valid) if region[1:].any() else math.nan)
+        if any(not math.isnan(p) for p in per_view):
+            persist = float(np.nanmean(per_view))
+    scores["flicker_persist"] = persist
     scores["flicker_holes"] = flick["result"]
     scores["flicker_truth"] = flick["truth"]
     scores["flicker_excess"] = flick["excess"]
     return scores
+
+
+def persisting_holes(holes: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """``(T, H, W)`` bool: pixels whose place in the previous frame (by the ``(T, H, W, 2)``
+    backward flow, nearest pixel) is a hole of ``holes`` (``(T, H, W)``); False in frame 0
+    and where the flow leaves the frame."""
+    n_t, height, width = holes.shape
+    out = np.zeros(holes.shape, bool)
+    ys, xs = np.mgrid[0:height, 0:width]
+    for t in range(1, n_t):
+        px = np.rint(xs + flow[t, ..., 0]).astype(np.int64)
+        py = np.rint(ys + flow[t, ..., 1]).astype(np.int64)
+        inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
+        out[t] = inside & holes[t - 1][np.clip(py, 0, height - 1), np.clip(px, 0, width - 1)]
+    return out
+
+
+def offframe_mask(holes: np.ndarray) -> np.ndarray:
+    """The holes that lie beyond the source's border: hole runs that reach the left or
+    right end of their row (a parallel rig's new view shows content the source never framed
+    there; no foreground edge beside it). The rest are disocclusions.
+
+    Args:
+        holes: ``(..., H, W)`` bool.
+
+    Returns:
+        ``(..., H, W)`` bool, a subset of ``holes``.
+    """
+    holes = np.asarray(holes, dtype=bool)
+    # A pixel is in a run from the left border when every pixel before it is a hole.
+    from_left = np.logical_and.accumulate(holes, axis=-1)
+    from_right = np.logical_and.accumulate(holes[..., ::-1], axis=-1)[..., ::-1]
+    return from_left | from_right
 
 
 def no_reference_scores(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, float]:

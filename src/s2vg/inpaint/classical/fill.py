@@ -4,7 +4,10 @@ Order of work, per view, outermost views first on each side of the source:
 1. real pixels of the same view at other timestamps (:mod:`.temporal`);
 2. the view's filled outer neighbour, at the background's parallax (:mod:`.crossview`);
 3. the background side of each remaining hole run (:mod:`.rowfill`), blended with a
-   Telea diffusion that reads the background side only (:mod:`.spatial`).
+   Telea diffusion that reads the background side only (:mod:`.spatial`); in the strip
+   beyond the source's border, blended with the frame's edge continued (:mod:`.border`);
+4. invented pixels of a hole that persists carry the previous frame's values along the
+   background motion (:mod:`.stable`).
 Known pixels are never written. Depth is filled too, with the depth of the background
 each invented pixel was taken from.
 """
@@ -17,10 +20,12 @@ import numpy as np
 
 from s2vg.config import ClassicalFillConfig
 from s2vg.inpaint.classical.accumulate import accumulate_background, background_motion
+from s2vg.inpaint.classical.border import continue_border
 from s2vg.inpaint.classical.crossview import transfer_from_view
-from s2vg.inpaint.classical.rowfill import row_fill_values, smooth_across_rows
+from s2vg.inpaint.classical.rowfill import row_fill_values, side_colours, smooth_across_rows
 from s2vg.inpaint.classical.scan import HoleAnchors, find_anchors
 from s2vg.inpaint.classical.spatial import background_inpaint
+from s2vg.inpaint.classical.stable import stabilise_invented
 from s2vg.inpaint.classical.temporal import propagate_in_time, source_flows
 from s2vg.progress import SILENT, Progress
 
@@ -77,17 +82,20 @@ def classical_fill(
         in_place: fill ``colors`` and ``depth`` themselves (they must then be writable
             float32) instead of copies: a streamed job drops the unfilled matrix anyway, and
             at 1080p a copy of a chunk's matrix is most of its peak memory.
-        frames: the timestamps to fill, a slice with step 1 (default all). The others get
-            only step 1 (real pixels of other timestamps, which step 1b reads on), not the
-            invented fill: a streamed job keeps only its chunk's frames, and filling its
-            context frames too cost most of a small chunk's fill time and memory (at 4K a
-            chunk of 1 frame has 8). The filled frames equal those of a fill of all frames.
+        frames: the timestamps to fill, a slice with step 1 (default all). Besides them
+            only the ``config.stable_history`` frames before them are filled (the history
+            the stable step carries invented values from); the others get step 1 alone
+            (real pixels of other timestamps, which step 1b reads on): a streamed job keeps
+            only its chunk's frames, and filling all its context frames cost most of a
+            small chunk's fill time and memory (at 4K a chunk of 1 frame has 8). The frames
+            in ``frames`` equal those of a fill of all frames whenever no more than
+            ``stable_history`` frames precede them.
 
     Returns:
         ``(colors, depth)``: ``(V, T, H, W, 3)`` float32 and ``(V, T, H, W)`` float32
         arrays (new ones, or the inputs when ``in_place``), equal to the inputs at known
-        pixels and filled everywhere else within ``frames`` (outside them, unknown pixels
-        that step 1 did not reach keep the input's colours and get depth 0).
+        pixels and filled everywhere else within ``frames`` (outside the filled frames,
+        unknown pixels that step 1 did not reach keep the input's colours and get depth 0).
 
     Raises:
         ValueError: ``frames`` with a step other than 1, or ``in_place`` with arrays it
@@ -133,6 +141,10 @@ def classical_fill(
     if config.temporal and n_t > 1:
         motion = background_motion(to_next, d_all[source_index], known[source_index], c_all[source_index])
 
+    # Filled: ``frames``, and before them the frames a persisting hole's carried values
+    # start from (the step that keeps invented pixels stable runs forward in time).
+    history = config.stable_history if motion is not None and config.stable_weight > 0 else None
+    cur = slice(max(0, lo - (history or 0)), cur.stop)
     tol = config.depth_tolerance
     with progress.stage("classical fill", total=len(todo), unit="view") as bar:
         for v, donor in todo:
@@ -149,6 +161,7 @@ def classical_fill(
                 ok, values, found = accumulate_background(
                     c, known[v], d, anchors, motion, depth_tolerance=tol,
                     colour_tolerance=config.colour_tolerance, window=config.temporal_window,
+                    interior_lead=config.interior_lead,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
             if config.temporal and n_t > 1 and not avail.all():
@@ -161,7 +174,7 @@ def classical_fill(
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
             if config.views and donor is not None and not a_f.all():
-                anchors = _holes(a_f, d_f, config, lo)
+                anchors = _holes(a_f, d_f, config, cur.start)
                 anchors = anchors.subset(anchors.has_anchor)
                 donor_shift = (focal * (offsets[donor, 0] - offsets[v, 0]), focal * (offsets[donor, 1] - offsets[v, 1]))
                 ok, values, found = transfer_from_view(
@@ -169,11 +182,21 @@ def classical_fill(
                     anchors.background_depth(), donor_shift, depth_tolerance=tol,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
+            # Everything not available now is invented by the spatial steps below.
+            invented = ~a_f if history is not None else None
+            # One set of anchors for the strip, the diffusion and the row fill: all read
+            # real (and copied) pixels only, before the row fill writes.
+            anchors = find_anchors(a_f, d_f, config.same_surface_ratio) if not a_f.all() else None
+            border = None
+            if config.border_weight > 0 and anchors is not None:
+                strip = anchors.subset(anchors.open_end & anchors.has_anchor)
+                if strip.count:
+                    border = strip, continue_border(
+                        c_f, a_f, strip.t, strip.y, strip.x, _clean_edge(c_f, a_f, d_f, strip, config),
+                        strip.direction, spread=config.border_spread,
+                    )
             blend = None
-            anchors = None
-            if config.spatial_weight > 0 and not a_f.all():
-                # Diffused before the row fill writes, so it reads real (and copied) pixels only.
-                anchors = find_anchors(a_f, d_f, config.same_surface_ratio)
+            if config.spatial_weight > 0 and anchors is not None:
                 blend = _background_diffusion(c_f, d_f, a_f, anchors, config)
             if not a_f.all():
                 _fill_from_background(c_f, d_f, a_f, config, anchors)
@@ -191,6 +214,14 @@ def classical_fill(
             if blend is not None:
                 where, w, spatial = blend
                 c_f[where] = w[:, None] * spatial[where] + (1.0 - w[:, None]) * c_f[where]
+            if border is not None:
+                strip, values = border
+                w = np.float32(config.border_weight)
+                c_f[strip.t, strip.y, strip.x] = w * values + (1.0 - w) * c_f[strip.t, strip.y, strip.x]
+            if invented is not None and invented.any():
+                stabilise_invented(
+                    c_f, d_f, invented, motion[cur], weight=config.stable_weight, depth_tolerance=tol,
+                )
             bar.update(1)
     return out_c, out_d
 
@@ -237,6 +268,24 @@ def _background_diffusion(
         depth_tolerance=config.depth_tolerance, hide=hide, anchors=anchors,
     )
     return where, weight[where], spatial
+
+
+def _clean_edge(c: np.ndarray, avail: np.ndarray, d: np.ndarray, strip: HoleAnchors, config: ClassicalFillConfig) -> np.ndarray:
+    """``(N,)`` edge column each strip pixel continues from: its anchor, or ``border_skip``
+    columns further inside where the anchor stands out from the columns behind it (the
+    source's outermost columns often carry encoder or scaler artefacts; the same test as
+    the row fill's, :func:`~s2vg.inpaint.classical.rowfill.row_fill_values`)."""
+    if config.border_skip == 0:
+        return strip.anchor
+    edge, mean = side_colours(
+        c, avail, d, strip.t, strip.y, strip.anchor, strip.direction, strip.depth,
+        skip=config.border_skip, window=config.border_window, depth_tolerance=config.depth_tolerance,
+    )
+    inner = strip.anchor + strip.direction * config.border_skip
+    ok = (inner >= 0) & (inner < avail.shape[-1])
+    ok[ok] = avail[strip.t[ok], strip.y[ok], inner[ok]]
+    stands_out = ok & (np.abs(edge - mean).mean(axis=1) > config.border_tolerance)
+    return np.where(stands_out, inner, strip.anchor)
 
 
 def _fill_from_background(c: np.ndarray, d: np.ndarray, avail: np.ndarray, config: ClassicalFillConfig,
