@@ -87,10 +87,10 @@ def test_json_summary_states_the_memory_bound(clip, tmp_path, capsys):
     assert main(["convert", str(clip), "-o", str(tmp_path / "o.mp4"), *FAST, "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     memory = summary["memory"]
-    # V = 2, N = 5, C = 2 at 64 x 96: (16 + 17 * 2) * (5 + 4) + 65 * 5 bytes per pixel, and a
-    # fixed 80 + 12 * 2 (SBS output) bytes per pixel plus 80 MiB.
-    assert memory["render_pass_bytes"] == 64 * 96 * ((16 + 17 * 2) * 9 + 65 * 5)
-    assert memory["fixed_bytes"] == 64 * 96 * (80 + 12 * 2) + 80 * 2**20
+    # V = 2, N = 5, C = 2 at 64 x 96: 17 * 2 * (5 + 4) + 80 * (5 + 2) bytes per pixel, and a
+    # fixed 40 + 12 * 2 (SBS output) bytes per pixel plus 80 MiB.
+    assert memory["render_pass_bytes"] == 64 * 96 * (17 * 2 * 9 + 80 * 7)
+    assert memory["fixed_bytes"] == 64 * 96 * (40 + 12 * 2) + 80 * 2**20
     assert memory["bytes"] == max(memory["render_pass_bytes"], memory["depth_pass_bytes"]) + memory["fixed_bytes"]
     assert "N + 2C" in memory["formula"]
 

@@ -10,21 +10,24 @@ depends on the chunk size ``N``, the context ``C``, the stabilisation window ``w
 views ``V`` and the frame size ``H x W``, never on the length of the video.
 
 Bytes per pixel, fitted to the peak RSS of real conversions (heuristic depth, classical
-fill, V = 2, C = 4, w = 3, SBS; ``benchmarks/resolutions.py``): 1920x1080 at N = 2, 4, 8,
-16 measured 1,745, 2,102, 2,979 and 4,792 MiB, so 110-115 B/px for each frame more in
-both the window and the chunk; 3840x2160 at N = 1 measured 5,225 MiB. Rounded up so the
-model stays above every measurement:
+fill, V = 2, C = 4, w = 3, SBS; ``benchmarks/resolutions.py``, the 4x longer clip where
+measured): 576x320 at N = 32 1,110 MiB, 1280x720 at N = 22 3,004 MiB, 1920x1080 at N = 7
+3,096 MiB, 3840x2160 at N = 1 5,814 MiB. A least-squares fit gives about 31 B/px per
+window frame and 80 per filled frame; the table rounds the window up to the frame
+matrix's own 17 B/px per view and the fixed part up, so the model lies 2-11 % above every
+measurement:
 
 ======================  ==========================================================
-every frame size        80 B/px whatever N (the decoder's and encoder's frame
+every frame size        40 B/px whatever N (the decoder's and encoder's frame
                         buffers, memory the allocator keeps after the depth pass),
                         plus 12 B/px per output pixel (the packed frame)
 depth pass, per frame   24 B/px for each of ``2N + w`` frames
-render window, per      ``16 + 17 V`` B/px for each of ``N + 2C`` frames: a view of
-frame                   the frame matrix (colours 12, depth 4, known 1) and the
-                        fill's two source flows (16)
-fill, per chunk frame   65 B/px for each of the ``N`` frames filled: the diffusion,
-                        its blend weights and masks, the foreground band's filters
+render window, per      ``17 V`` B/px for each of ``N + 2C`` frames: the frame
+frame                   matrix (colours 12, depth 4, known 1 per view)
+fill, per filled frame  80 B/px for each of the ``N + C`` frames filled (the chunk
+                        and at most ``C`` frames of history before it, see
+                        ``ClassicalFillConfig.stable_history``): the source flows, the
+                        diffusion, its blend weights and masks, the band filters
 ======================  ==========================================================
 
 On top of that a job holds about 80 MiB of fixed native buffers (x264's look-ahead and
@@ -36,20 +39,18 @@ is used.
 from __future__ import annotations
 
 #: Bytes per pixel held whatever the chunk size (see the module table).
-FIXED_BYTES_PER_PX = 80
+FIXED_BYTES_PER_PX = 40
 #: Bytes per pixel of one frame held by the depth pass.
 DEPTH_PASS_BYTES_PER_PX = 24
-#: Bytes per pixel of one frame of the render window, before the per-view terms.
-RENDER_BYTES_PER_PX = 16
 #: Bytes per pixel per view of one frame of the render window.
 MATRIX_BYTES_PER_PX_VIEW = 17
-#: Bytes per pixel of one frame the fill fills (the chunk's own frames).
-FILL_BYTES_PER_PX = 65
+#: Bytes per pixel of one frame the fill fills (the chunk's frames and up to C frames before).
+FILL_BYTES_PER_PX = 80
 #: Fixed native buffers of a running job (encoder, thread pools), measured.
 FIXED_BYTES = 80 * 2**20
 
 FORMULA = (
-    "peak RSS <= base + 80 MiB + H*W * (80 + 12*R + max(24*(2N + w), (16 + 17*V)*(N + 2C) + 65*N)) bytes "
+    "peak RSS <= base + 80 MiB + H*W * (40 + 12*R + max(24*(2N + w), 17*V*(N + 2C) + 80*(N + C))) bytes "
     "(N chunk frames, C context frames, w stabilisation window, V views, R output pixels per input pixel; "
     "base = the interpreter with its libraries and any model weights); independent of the length"
 )
@@ -87,8 +88,8 @@ def memory_bound(
     fixed = int((FIXED_BYTES_PER_PX + 12 * output_pixels_ratio) * pixels) + FIXED_BYTES
     depth_pass = DEPTH_PASS_BYTES_PER_PX * pixels * (2 * chunk_frames + window)
     render_pass = pixels * (
-        (RENDER_BYTES_PER_PX + MATRIX_BYTES_PER_PX_VIEW * views) * (chunk_frames + 2 * context_frames)
-        + FILL_BYTES_PER_PX * chunk_frames
+        MATRIX_BYTES_PER_PX_VIEW * views * (chunk_frames + 2 * context_frames)
+        + FILL_BYTES_PER_PX * (chunk_frames + context_frames)
     )
     peak = max(depth_pass, render_pass) + fixed
     return {
@@ -112,7 +113,7 @@ BASE_BYTES = 300 * 2**20
 #: shared machine, other jobs) keep the rest.
 DEFAULT_BUDGET_FRACTION = 0.5
 #: The default budget where more memory is free: enough for the largest chunk at 576x320
-#: and for N = 7 at 1920x1080. Larger chunks only trim the context overhead
+#: and for N = 6 at 1920x1080. Larger chunks only trim the context overhead
 #: ((N + 2C) / N frames rendered per frame kept); give --memory-budget to spend more.
 DEFAULT_BUDGET_BYTES = 3 * 2**30
 #: Share of the available memory the default budget may take so a large frame (4K) still
