@@ -292,7 +292,8 @@ def inpaint_outpainted(inpainter: object, matrix: FrameMatrix, progress: Progres
     ``in_place`` lets an inpainter that can (``fills_in_place``) overwrite ``matrix``'s
     own arrays instead of copying them; the caller must not use ``matrix`` afterwards.
     ``frames`` (a slice of timestamps) names the frames the caller keeps: an inpainter that
-    can (``fills_frame_range``) fills only those and reads the others; any other fills all.
+    can (``fills_frame_range``) fills those (and what it needs before them) and only reads
+    the others; any other fills all.
 
     Returns:
         The filled matrix with ``known`` as it came in (real pixels only), so callers

@@ -205,7 +205,8 @@ def render_chunk(spec: JobSpec, result: DepthPassResult, chunk: int, window: Mat
                 config=inpainter.config if svg else None,
             )
     with progress.timer("inpaint"):
-        # Context frames are read by the fill, not filled: only the chunk's frames are kept.
+        # Only the chunk's frames are kept: the fill invents pixels there (and in the few
+        # frames before them its stable step starts from) and reads the other context frames.
         filled = inpaint_outpainted(inpainter, matrix, in_place=True, frames=core)
     del matrix
     left_view, right_view = eye_views(rig)

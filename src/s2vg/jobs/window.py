@@ -8,11 +8,11 @@ matrix, moves the frames the next window shares to its front, and decodes, conve
 warps only the new ones. The frames themselves are the source view of the matrix, so no
 other copy of them is held.
 
-The fill writes into the window in place (invented pixels in the chunk's own frames, with
-:func:`~s2vg.inpaint.classical.fill.classical_fill`'s ``frames``, and real pixels copied from
-other frames in all of them); before a frame serves in the next window its unknown pixels
-get back the zeros the warp gave them, so every window holds exactly what a fresh
-:func:`~s2vg.geometry.build.build_frame_matrix` of its frames would.
+The fill writes into the window in place (invented pixels in the chunk's own frames and the
+few before them, with :func:`~s2vg.inpaint.classical.fill.classical_fill`'s ``frames``, and
+real pixels copied from other frames in all of them); before a frame serves in the next
+window its unknown pixels get back the zeros the warp gave them, so every window holds
+exactly what a fresh :func:`~s2vg.geometry.build.build_frame_matrix` of its frames would.
 """
 
 from __future__ import annotations

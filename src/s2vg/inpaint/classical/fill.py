@@ -143,14 +143,14 @@ def classical_fill(
 
     # Filled: ``frames``, and before them the frames a persisting hole's carried values
     # start from (the step that keeps invented pixels stable runs forward in time).
-    history = config.stable_history if motion is not None and config.stable_weight > 0 else None
-    cur = slice(max(0, lo - (history or 0)), cur.stop)
+    stabilising = motion is not None and config.stable_weight > 0
+    cur = slice(max(0, lo - (config.stable_history if stabilising else 0)), cur.stop)
     tol = config.depth_tolerance
     with progress.stage("classical fill", total=len(todo), unit="view") as bar:
         for v, donor in todo:
             c, d = c_all[v], d_all[v]
             avail = known[v].copy()
-            # The frames to fill, as views: steps 2 and 3 work on these alone.
+            # The frames to fill, as views: steps 2 to 4 work on these alone.
             c_f, d_f, a_f = c[cur], d[cur], avail[cur]
             shift = (focal * offsets[v, 0], focal * offsets[v, 1])
             # Step 1 runs on every frame of the window, ``frames`` or not: a real pixel copied
@@ -183,7 +183,7 @@ def classical_fill(
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
             # Everything not available now is invented by the spatial steps below.
-            invented = ~a_f if history is not None else None
+            invented = ~a_f if stabilising else None
             # One set of anchors for the strip, the diffusion and the row fill: all read
             # real (and copied) pixels only, before the row fill writes.
             anchors = find_anchors(a_f, d_f, config.same_surface_ratio) if not a_f.all() else None
