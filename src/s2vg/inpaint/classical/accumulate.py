@@ -304,6 +304,97 @@ def accumulate_background(
     return ok, values, found
 
 
+def accumulate_from_source(
+    source_colors: np.ndarray,
+    source_depth: np.ndarray,
+    anchors: HoleAnchors,
+    motion: np.ndarray,
+    source_shift: tuple[float, float],
+    *,
+    depth_tolerance: float,
+    window: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Real values for hole pixels of a view from the *source* view at other timestamps,
+    where the background is still between the two frames.
+
+    The view's own frames hold a background point only where this view saw it; the source
+    may have seen it at a time when, from this view, a foreground covered it (a card
+    crossing a wall: the point is behind the card in the right eye whenever the left eye
+    sees it). Under a still background the point is at ``x + s_along / z`` in every source
+    frame, so it is copied from the nearest source frame (earlier first on ties) whose
+    pixel there is at least as far as the hole's background and, reprojected with its own
+    depth, lands on the same target pixel, where at the hole's own time the source sees
+    something nearer at that place (the foreground that opened the hole). Where the fitted background motion moves the
+    point between the two frames the pair is skipped (the view's own search, with its
+    colour match, handles moving backgrounds).
+
+    Args:
+        source_colors: ``(T, H, W, 3)`` float32 source view (scan axis last); every pixel real.
+        source_depth: ``(T, H, W)`` float32 its depth.
+        anchors: background anchors of the view's hole pixels still to fill.
+        motion: ``(T, 2, 2)`` from :func:`background_motion`.
+        source_shift: ``(s_along, s_across)`` = focal * (view position - source position) in
+            pixel·metres, along and across the scan axis: a point at depth z seen at (x, y)
+            in the view is at (x + s_along / z, y + s_across / z) in the source.
+        depth_tolerance: as :func:`accumulate_background`.
+        window: largest frame distance searched; None searches the whole chunk.
+
+    Returns:
+        ``(ok (N,) bool, values (N, 3) float32, depth (N,) float32)`` per hole pixel of
+        ``anchors``; meaningful where ``ok``.
+    """
+    n_t, height, width = source_depth.shape
+    n = anchors.count
+    ok = np.zeros(n, dtype=bool)
+    values = np.zeros((n, 3), dtype=np.float32)
+    found = np.zeros(n, dtype=np.float32)
+    if n_t < 2 or n == 0:
+        return ok, values, found
+    z_bg = anchors.background_depth().astype(np.float64)
+    pending = np.flatnonzero(anchors.has_anchor & (z_bg > 0))
+    flat_c = np.ascontiguousarray(source_colors).reshape(-1, 3)
+    flat_d = np.ascontiguousarray(source_depth).reshape(-1)
+    along, across = (float(v) for v in source_shift)
+    reach = n_t - 1 if window is None else min(int(window), n_t - 1)
+    for dist in range(1, reach + 1):
+        for sign in (-1, 1):
+            if pending.size == 0:
+                return ok, values, found
+            t = anchors.t[pending]
+            s = t + sign * dist
+            idx = pending[(s >= 0) & (s < n_t)]
+            if idx.size == 0:
+                continue
+            t, s = anchors.t[idx], anchors.t[idx] + sign * dist
+            inv = 1.0 / z_bg[idx]
+            dm = motion[s] - motion[t]
+            still = (np.abs(dm[:, 0, 0] + dm[:, 0, 1] * inv) <= _STILL_PX) & (np.abs(dm[:, 1, 0] + dm[:, 1, 1] * inv) <= _STILL_PX)
+            px = anchors.x[idx] + along * inv
+            py = anchors.y[idx] + across * inv
+            ix, iy = np.rint(px).astype(np.int64), np.rint(py).astype(np.int64)
+            inside = still & (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
+            flat = (s * height + np.clip(iy, 0, height - 1)) * width + np.clip(ix, 0, width - 1)
+            z_c = flat_d[flat].astype(np.float64)
+            far_enough = (z_c > 0) & (z_c >= (1.0 - depth_tolerance) * z_bg[idx])
+            # The candidate's own depth must put it on the same target pixel.
+            inv_c = 1.0 / np.where(z_c > 0, z_c, np.inf)
+            same = (np.abs(anchors.x[idx] + along * inv_c - ix) <= 0.5) & (np.abs(anchors.y[idx] + across * inv_c - iy) <= 0.5)
+            # At the hole's own time the source must see something nearer there: the point
+            # is hidden behind the foreground that opened the hole (else the hole is not
+            # that point's disocclusion, and its background depth is not the point's).
+            z_now = flat_d[flat - (s - t) * height * width].astype(np.float64)
+            hidden_now = z_now < (1.0 - depth_tolerance) * z_bg[idx]
+            accept = inside & far_enough & same & hidden_now
+            if not accept.any():
+                continue
+            hit = idx[accept]
+            ok[hit] = True
+            values[hit] = flat_c[flat[accept]]
+            found[hit] = z_c[accept]
+            pending = np.setdiff1d(pending, hit, assume_unique=True)
+    return ok, values, found
+
+
 #: The real background stretch beside a hole compared between two frames: pixels
 #: ``_CHECK_START`` .. ``_CHECK_START + _CHECK_PX - 1`` beyond the hole's background end.
 _CHECK_START, _CHECK_PX = 1, 6

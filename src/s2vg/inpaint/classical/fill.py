@@ -19,7 +19,7 @@ import dataclasses
 import numpy as np
 
 from s2vg.config import ClassicalFillConfig
-from s2vg.inpaint.classical.accumulate import accumulate_background, background_motion
+from s2vg.inpaint.classical.accumulate import accumulate_background, accumulate_from_source, background_motion
 from s2vg.inpaint.classical.border import continue_border
 from s2vg.inpaint.classical.crossview import transfer_from_view
 from s2vg.inpaint.classical.rowfill import row_fill_values, side_colours, smooth_across_rows
@@ -164,6 +164,14 @@ def classical_fill(
                     interior_lead=config.interior_lead,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
+                if v != source_index and not avail.all():
+                    # What this view never saw in the chunk but the source did, at another time.
+                    anchors = find_anchors(avail, d, config.same_surface_ratio)
+                    ok, values, found = accumulate_from_source(
+                        c_all[source_index], d_all[source_index], anchors, motion, shift,
+                        depth_tolerance=tol, window=config.temporal_window,
+                    )
+                    _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
             if config.temporal and n_t > 1 and not avail.all():
                 # 1b: what no frame saw at its reprojected place: follow the flow beside the hole.
                 anchors = find_anchors(avail, d, config.same_surface_ratio)
