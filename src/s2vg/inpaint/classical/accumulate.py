@@ -216,11 +216,8 @@ def accumulate_background(
         ``anchors``; meaningful where ``ok``.
     """
     n_t, height, width = known.shape
-    n = anchors.count
-    ok = np.zeros(n, dtype=bool)
-    values = np.zeros((n, 3), dtype=np.float32)
-    found = np.zeros(n, dtype=np.float32)
-    if n_t < 2 or n == 0:
+    ok, values, found = _no_values(anchors.count)
+    if n_t < 2 or anchors.count == 0:
         return ok, values, found
     z_bg = anchors.background_depth().astype(np.float64)
     has = anchors.has_anchor & (z_bg > 0)
@@ -296,11 +293,7 @@ def accumulate_background(
             accept = real & far_enough & same & still_ok
             if not accept.any():
                 continue
-            hit = idx[accept]
-            ok[hit] = True
-            values[hit] = flat_c[flat[accept]]
-            found[hit] = z_c[accept]
-            pending = np.setdiff1d(pending, hit, assume_unique=True)
+            pending = _take(ok, values, found, pending, idx[accept], flat_c[flat[accept]], z_c[accept])
     return ok, values, found
 
 
@@ -344,11 +337,8 @@ def accumulate_from_source(
         ``anchors``; meaningful where ``ok``.
     """
     n_t, height, width = source_depth.shape
-    n = anchors.count
-    ok = np.zeros(n, dtype=bool)
-    values = np.zeros((n, 3), dtype=np.float32)
-    found = np.zeros(n, dtype=np.float32)
-    if n_t < 2 or n == 0:
+    ok, values, found = _no_values(anchors.count)
+    if n_t < 2 or anchors.count == 0:
         return ok, values, found
     z_bg = anchors.background_depth().astype(np.float64)
     pending = np.flatnonzero(anchors.has_anchor & (z_bg > 0))
@@ -387,12 +377,22 @@ def accumulate_from_source(
             accept = inside & far_enough & same & hidden_now
             if not accept.any():
                 continue
-            hit = idx[accept]
-            ok[hit] = True
-            values[hit] = flat_c[flat[accept]]
-            found[hit] = z_c[accept]
-            pending = np.setdiff1d(pending, hit, assume_unique=True)
+            pending = _take(ok, values, found, pending, idx[accept], flat_c[flat[accept]], z_c[accept])
     return ok, values, found
+
+
+def _no_values(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ok, values, depth)`` for ``n`` hole pixels, none found yet."""
+    return np.zeros(n, dtype=bool), np.zeros((n, 3), dtype=np.float32), np.zeros(n, dtype=np.float32)
+
+
+def _take(ok: np.ndarray, values: np.ndarray, found: np.ndarray, pending: np.ndarray, hit: np.ndarray,
+          colours: np.ndarray, depths: np.ndarray) -> np.ndarray:
+    """Store the copies for hole pixels ``hit`` and return ``pending`` without them."""
+    ok[hit] = True
+    values[hit] = colours
+    found[hit] = depths
+    return np.setdiff1d(pending, hit, assume_unique=True)
 
 
 #: The real background stretch beside a hole compared between two frames: pixels
