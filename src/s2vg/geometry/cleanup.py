@@ -22,8 +22,8 @@ moves with the edge. The default rule (``"two-sided"``) lets a plane close a pix
 not own only where the plane lies on two opposite sides of it (left-right, up-down or a
 diagonal pair), which a crack in a stretched surface always has and an edge never has.
 Measured (``benchmarks/static_crossing_convert.py``, a card crossing a wall with true
-depth): revealed wall 27.2 -> 58.4 dB and known pixels 40.2 -> 76.1 dB against the true
-right view; the eval scenes' whole-frame PSNR 29.8 -> 39.9 dB, flicker in the holes
+depth): revealed wall 27.2 -> 58.4 dB (with the classical fill of that change) and known
+pixels 40.2 -> 76.1 dB against the true right view; the eval scenes' whole-frame PSNR 29.8 -> 39.9 dB, flicker in the holes
 9.4 -> 0.6; the real Motorcycle pairs' whole-frame PSNR -0.21 .. +0.10 dB. A pixel the
 warp itself gave to a plane keeps it with one-sided support (a hole's corner, cut by the
 isolated-point test). The reference rule stays available and is what the parity test
