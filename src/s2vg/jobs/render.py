@@ -252,7 +252,9 @@ def render_chunks(spec: JobSpec, chunks: Iterable[int], progress: Progress = SIL
     local = Progress(enabled=False)
     rendered = 0
     begin = time.perf_counter()
-    window = MatrixWindow(rig, spec.chunk_frames + 2 * spec.config.context_frames, warp=not outpaint_enabled(spec))
+    # No window is longer than the video (a photo, a clip shorter than one chunk).
+    capacity = min(spec.chunk_frames + 2 * spec.config.context_frames, result.frames)
+    window = MatrixWindow(rig, capacity, warp=not outpaint_enabled(spec))
     windows = _windows(spec, result, chunks, window)
     while True:
         with local.timer("decode"):
