@@ -51,8 +51,9 @@ def test_static_camera_revealed_background_equals_the_earlier_frames_pixels():
 
 def test_nearest_frame_wins_and_earlier_on_ties():
     colors, known, depth, background = _two_layers()
-    # Make every frame's background distinguishable: frame s adds s/100 to its background.
-    stamp = np.arange(T, dtype=np.float32)[:, None, None, None] / 100.0
+    # Make every frame's background distinguishable: frame s adds s/2000 to its background
+    # (below the colour tolerance of the stretch match, as a slow exposure drift would be).
+    stamp = np.arange(T, dtype=np.float32)[:, None, None, None] / 2000.0
     marked = colors + stamp * (depth[..., None] == Z_BG)
     anchors = find_anchors(known.copy(), depth, 0.9)
     ok, values, _ = accumulate_background(marked, known, depth, anchors, np.zeros((T, 2, 2)), depth_tolerance=0.1)
@@ -62,7 +63,7 @@ def test_nearest_frame_wins_and_earlier_on_ties():
         seen = [s for s in sorted(range(T), key=lambda s: (abs(s - t), s)) if s != t and known[s, y, x] and depth[s, y, x] == Z_BG]
         expected.append(seen[0])
     assert ok.all()
-    np.testing.assert_allclose(values, background[anchors.y, anchors.x] + np.asarray(expected, np.float32)[:, None] / 100.0, atol=1e-6)
+    np.testing.assert_allclose(values, background[anchors.y, anchors.x] + np.asarray(expected, np.float32)[:, None] / 2000.0, atol=1e-6)
 
 
 def test_no_foreground_pixel_is_copied_into_background_at_a_depth_edge():

@@ -187,7 +187,7 @@ def accumulate_background(
     motion: np.ndarray,
     *,
     depth_tolerance: float,
-    colour_tolerance: float = 0.02,
+    colour_tolerance: float = 0.01,
     window: int | None = None,
     interior_lead: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
