@@ -20,7 +20,6 @@ SMALL_ID = "depth-anything/Depth-Anything-V2-Small-hf"
 
 def _save_tiny_depth_anything(folder: Path) -> Path:
     """A randomly initialised DepthAnything (tiny DINOv2 backbone) plus a DPT processor config, saved to ``folder``."""
-    torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     backbone = transformers.Dinov2Config(
         hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=64, image_size=56, patch_size=14,
@@ -29,10 +28,18 @@ def _save_tiny_depth_anything(folder: Path) -> Path:
     config = transformers.DepthAnythingConfig(
         backbone_config=backbone, reassemble_hidden_size=32, neck_hidden_sizes=[8, 16, 32, 32], fusion_hidden_size=16, head_hidden_size=8,
     )
+    return _save_depth_anything(folder, config, side=56)
+
+
+def _save_depth_anything(folder: Path, config, *, side: int) -> Path:
+    """A DepthAnything of ``config`` with seeded random weights and the processor of the converted
+    checkpoints (keep aspect, multiples of 14, bicubic, ImageNet mean/std), target ``side`` px."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
     torch.manual_seed(0)
     transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
     transformers.DPTImageProcessorPil(
-        do_resize=True, size={"height": 56, "width": 56}, keep_aspect_ratio=True, ensure_multiple_of=14, resample=3,
+        do_resize=True, size={"height": side, "width": side}, keep_aspect_ratio=True, ensure_multiple_of=14, resample=3,
         do_rescale=True, do_normalize=True, image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225], do_pad=False,
     ).save_pretrained(folder)
     return folder
@@ -176,7 +183,6 @@ REAL_DA_V2 = {
 
 def _tiny_real_layout(size: str, folder: Path) -> Path:
     """The real layout of ``size`` (depth, out_indices, patch 14, neck ratios, head) with widths shrunk to hidden 32."""
-    torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     real = REAL_DA_V2[size]
     scale = real["hidden"] // 32
@@ -189,14 +195,8 @@ def _tiny_real_layout(size: str, folder: Path) -> Path:
         backbone_config=backbone, patch_size=14, reassemble_hidden_size=32, reassemble_factors=[4, 2, 1, 0.5],
         neck_hidden_sizes=[shrink(c) for c in real["neck"]], fusion_hidden_size=shrink(real["fusion"]), head_hidden_size=32,
     )
-    torch.manual_seed(0)
-    transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
     # The processor of the converted checkpoints (same script), with a smaller target size to keep the test fast.
-    transformers.DPTImageProcessorPil(
-        do_resize=True, size={"height": 70, "width": 70}, keep_aspect_ratio=True, ensure_multiple_of=14, resample=3,
-        do_rescale=True, do_normalize=True, image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225], do_pad=False,
-    ).save_pretrained(folder)
-    return folder
+    return _save_depth_anything(folder, config, side=70)
 
 
 @pytest.mark.parametrize("size", ["small", "base", "large"])

@@ -50,27 +50,27 @@ def score_filled(case: EvalCase, filled: FrameMatrix | np.ndarray) -> dict[str, 
     scores["psnr_offframe"] = psnr(result, truth, off)
     scores["offframe_fraction"] = float(off.mean())
     flick = {"result": math.nan, "truth": math.nan, "excess": math.nan}
-    if case.flow is not None and result.shape[1] > 1:
-        per_view = [
-            flicker_against_truth(result[i], truth[i], holes[i], case.flow[i], None if case.flow_valid is None else case.flow_valid[i])
-            for i in range(len(views))
-        ]
-        flick = {k: float(np.nanmean([p[k] for p in per_view])) if any(not math.isnan(p[k]) for p in per_view) else math.nan for k in flick}
     persist = math.nan
     if case.flow is not None and result.shape[1] > 1:
-        # The fill's own stability: hole pixels whose place in the previous frame was a hole too.
-        per_view = []
+        per_view, per_view_persist = [], []
         for i in range(len(views)):
-            region = holes[i] & persisting_holes(holes[i], case.flow[i])
             valid = None if case.flow_valid is None else case.flow_valid[i]
-            per_view.append(flicker(result[i], region, case.flow[i], valid) if region[1:].any() else math.nan)
-        if any(not math.isnan(p) for p in per_view):
-            persist = float(np.nanmean(per_view))
+            per_view.append(flicker_against_truth(result[i], truth[i], holes[i], case.flow[i], valid))
+            # The fill's own stability: hole pixels whose place in the previous frame was a hole too.
+            region = holes[i] & persisting_holes(holes[i], case.flow[i])
+            per_view_persist.append(flicker(result[i], region, case.flow[i], valid) if region[1:].any() else math.nan)
+        flick = {k: _nan_mean([p[k] for p in per_view]) for k in flick}
+        persist = _nan_mean(per_view_persist)
     scores["flicker_persist"] = persist
     scores["flicker_holes"] = flick["result"]
     scores["flicker_truth"] = flick["truth"]
     scores["flicker_excess"] = flick["excess"]
     return scores
+
+
+def _nan_mean(values: list[float]) -> float:
+    """Mean of the values that are not NaN; NaN when all are."""
+    return float(np.nanmean(values)) if any(not math.isnan(v) for v in values) else math.nan
 
 
 def persisting_holes(holes: np.ndarray, flow: np.ndarray) -> np.ndarray:
