@@ -168,7 +168,7 @@ def test_inner_view_takes_the_outer_views_fill():
     assert out[1, 0, ys, xs, 1].mean() > 0.3  # green background, not the blackened edge
 
     # (border runs read past their end column; give them the plain rule here too)
-    alone = ClassicalInpainter(views=False, border_skip=0, border_window=1, spatial_weight=0.0)(matrix).colors.numpy()
+    alone = ClassicalInpainter(views=False, border_skip=0, border_window=1, spatial_weight=0.0, mean_weight=0.0)(matrix).colors.numpy()
     assert alone[1, 0, ys, xs, 1].mean() < 0.1
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from s2vg.errors import InputError
-from s2vg.inpaint.classical.spatial import background_inpaint, foreground_band
+from s2vg.inpaint.classical.spatial import background_inpaint, background_mean_fill, foreground_band, pyramid_mean
 
 
 def _depth_edge(width: int = 48, height: int = 24, gap: int = 10):
@@ -74,3 +74,51 @@ def test_bad_input():
         background_inpaint(colors[0], avail, depth)
     with pytest.raises(InputError, match="radius"):
         background_inpaint(colors, avail, depth, radius=0)
+
+
+def test_pyramid_mean_of_a_constant_is_that_constant():
+    """Closed form: every normalised average of one colour is that colour, at any scale."""
+    rng = np.random.default_rng(1)
+    readable = rng.random((37, 53)) < 0.2
+    colors = np.where(readable[..., None], np.float32([0.2, 0.5, 0.9]), rng.random((37, 53, 3), dtype=np.float32))
+    out = pyramid_mean(colors.astype(np.float32), readable)
+    np.testing.assert_allclose(out, np.broadcast_to(np.float32([0.2, 0.5, 0.9]), out.shape), atol=1e-5)
+
+
+def test_pyramid_mean_keeps_readable_pixels_and_stays_within_their_range():
+    rng = np.random.default_rng(2)
+    colors = rng.random((40, 64, 3), dtype=np.float32)
+    readable = np.zeros((40, 64), bool)
+    readable[:, :20] = True
+    out = pyramid_mean(colors, readable)
+    np.testing.assert_array_equal(out[readable], colors[readable])
+    low, high = colors[readable].min(axis=0), colors[readable].max(axis=0)
+    assert (out >= low - 1e-6).all() and (out <= high + 1e-6).all()  # a mean, never an extrapolation
+    # Deep in the unread part the estimate is a wide mean: much closer to the readable
+    # pixels' mean than any single pixel is.
+    far = out[:, 60]
+    assert np.abs(far - colors[readable].mean(axis=0)).max() < 0.1
+    np.testing.assert_array_equal(pyramid_mean(colors, np.zeros_like(readable)), colors)
+
+
+def test_mean_fill_never_reads_a_wide_nearer_surface():
+    """A wide red foreground (1 m) next to a gap whose background is a blue wall (4 m): even
+    without hiding anything, the mean reads only pixels as far as the hole's background."""
+    colors, avail, depth = _depth_edge(width=96, gap=12)
+    t, y, x = np.nonzero(~avail)
+    out = background_mean_fill(colors, avail, depth, t, y, x, np.full(t.shape, 4.0, np.float32))
+    np.testing.assert_allclose(out, np.tile([0.0, 0.0, 1.0], (t.shape[0], 1)), atol=1e-5)
+    again = background_mean_fill(colors, avail, depth, t, y, x, np.full(t.shape, 4.0, np.float32))
+    np.testing.assert_array_equal(out, again)
+
+
+def test_mean_fill_bad_input():
+    colors, avail, depth = _depth_edge()
+    t, y, x = np.nonzero(~avail)
+    z = np.full(t.shape, 4.0, np.float32)
+    with pytest.raises(InputError, match="T, H, W, 3"):
+        background_mean_fill(colors[0], avail, depth, t, y, x, z)
+    with pytest.raises(InputError, match="depth_tolerance"):
+        background_mean_fill(colors, avail, depth, t, y, x, z, depth_tolerance=1.0)
+    with pytest.raises(InputError, match="max_layers"):
+        background_mean_fill(colors, avail, depth, t, y, x, z, max_layers=0)

@@ -183,6 +183,12 @@ class ClassicalFillConfig:
         spatial_ramp_px: the diffusion's weight rises as 1 - exp(-d / ramp) with the
             distance d from the hole's background end (the row fill is the better guess
             next to it); 0 gives the full weight everywhere; defaults to 8.
+        mean_weight: weight in [0, 1] of the background's mean at the scale of the
+            distance (a push-pull pyramid that reads only pixels as far as the hole's
+            background, :func:`s2vg.inpaint.classical.spatial.background_mean_fill`) blended
+            into the row fill and diffusion of disocclusions (not cracks, not the strip
+            beyond the border): where the texture beyond a hole cannot be predicted, the
+            local mean is the least-squares guess; 0 turns it off; defaults to 0.5.
         border_weight: weight in [0, 1] of the frame's edge continued
             (:mod:`s2vg.inpaint.classical.border`) blended into the row fill and diffusion
             of the strip beyond the source's border (hole runs that reach the end of the
@@ -220,6 +226,7 @@ class ClassicalFillConfig:
     spatial_radius: int = 9
     spatial_band: int = 8
     spatial_ramp_px: float = 8.0
+    mean_weight: float = 0.5
     border_weight: float = 0.5
     border_spread: float = 1.5
     stable_weight: float = 0.8

@@ -4,7 +4,8 @@ Order of work, per view, outermost views first on each side of the source:
 1. real pixels of the same view at other timestamps (:mod:`.temporal`);
 2. the view's filled outer neighbour, at the background's parallax (:mod:`.crossview`);
 3. the background side of each remaining hole run (:mod:`.rowfill`), blended with a
-   Telea diffusion that reads the background side only (:mod:`.spatial`); in the strip
+   Telea diffusion that reads the background side only and, in disocclusions, with the
+   background's mean at the scale of the distance (both :mod:`.spatial`); in the strip
    beyond the source's border, blended with the frame's edge continued (:mod:`.border`);
 4. invented pixels of a hole that persists carry the previous frame's values along the
    background motion (:mod:`.stable`).
@@ -24,7 +25,7 @@ from s2vg.inpaint.classical.border import continue_border
 from s2vg.inpaint.classical.crossview import transfer_from_view
 from s2vg.inpaint.classical.rowfill import row_fill_values, side_colours, smooth_across_rows
 from s2vg.inpaint.classical.scan import HoleAnchors, find_anchors
-from s2vg.inpaint.classical.spatial import background_inpaint
+from s2vg.inpaint.classical.spatial import background_inpaint, background_mean_fill, foreground_band
 from s2vg.inpaint.classical.stable import stabilise_invented
 from s2vg.inpaint.classical.temporal import propagate_in_time, source_flows
 from s2vg.progress import SILENT, Progress
@@ -203,9 +204,19 @@ def classical_fill(
                         c_f, a_f, strip.t, strip.y, strip.x, _clean_edge(c_f, a_f, d_f, strip, config),
                         strip.direction, spread=config.border_spread,
                     )
-            blend = None
+            blend = mean = None
+            if anchors is not None and (config.spatial_weight > 0 or config.mean_weight > 0):
+                # Both spatial fills read the background side only: nearer pixels beside a hole are hidden.
+                foreground = foreground_band(a_f, d_f, band=config.spatial_band, depth_tolerance=tol, anchors=anchors)
             if config.spatial_weight > 0 and anchors is not None:
-                blend = _background_diffusion(c_f, d_f, a_f, anchors, config)
+                blend = _background_diffusion(c_f, d_f, a_f, anchors, foreground, config)
+            if config.mean_weight > 0 and anchors is not None:
+                runs = anchors.subset(anchors.has_anchor & ~anchors.open_end)
+                if runs.count:
+                    mean = runs, background_mean_fill(
+                        c_f, a_f, d_f, runs.t, runs.y, runs.x, runs.background_depth(), depth_tolerance=tol,
+                        hide=foreground,
+                    )
             if not a_f.all():
                 _fill_from_background(c_f, d_f, a_f, config, anchors)
             if not a_f.all():
@@ -222,6 +233,10 @@ def classical_fill(
             if blend is not None:
                 where, w, spatial = blend
                 c_f[where] = w[:, None] * spatial[where] + (1.0 - w[:, None]) * c_f[where]
+            if mean is not None:
+                runs, values = mean
+                w = np.float32(config.mean_weight)
+                c_f[runs.t, runs.y, runs.x] = w * values + (1.0 - w) * c_f[runs.t, runs.y, runs.x]
             if border is not None:
                 strip, values = border
                 w = np.float32(config.border_weight)
@@ -242,7 +257,8 @@ def _holes(avail: np.ndarray, depth: np.ndarray, config: ClassicalFillConfig, fi
 
 
 def _background_diffusion(
-    c: np.ndarray, d: np.ndarray, avail: np.ndarray, anchors: HoleAnchors, config: ClassicalFillConfig,
+    c: np.ndarray, d: np.ndarray, avail: np.ndarray, anchors: HoleAnchors, foreground: np.ndarray,
+    config: ClassicalFillConfig,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The background-side Telea diffusion of one view (:mod:`.spatial`) and how to blend it.
 
@@ -250,7 +266,8 @@ def _background_diffusion(
     column scan). Next to its anchor the row fill (the nearest background pixel) is the
     better guess; the diffusion's weight rises with the distance into the hole. The strip
     beyond the source's border hides the source's outermost columns from the diffusion:
-    they often carry encoder artefacts.
+    they often carry encoder artefacts. ``foreground``: the ``(T, H, W)`` bool
+    :func:`~s2vg.inpaint.classical.spatial.foreground_band`, hidden too.
 
     Returns:
         ``(where, weight, spatial)``: ``(T, H, W)`` bool pixels to blend, their ``(n,)``
@@ -271,10 +288,7 @@ def _background_diffusion(
         pos = edge.anchor + edge.direction * k
         ok = (pos >= 0) & (pos < avail.shape[-1])
         hide[edge.t[ok], edge.y[ok], pos[ok]] = True
-    spatial = background_inpaint(
-        c, avail, d, radius=config.spatial_radius, band=config.spatial_band,
-        depth_tolerance=config.depth_tolerance, hide=hide, anchors=anchors,
-    )
+    spatial = background_inpaint(c, avail, d, radius=config.spatial_radius, band=0, hide=hide | foreground)
     return where, weight[where], spatial
 
 
