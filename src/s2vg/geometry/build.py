@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from s2vg.geometry.cleanup import CRACK_RULES, multiplane_cleanup
+from s2vg.geometry.edges import edge_drop_mask, spoiled_edge_lines
 from s2vg.geometry.frame_matrix import FrameMatrix
 from s2vg.geometry.rig import CameraRig
 from s2vg.geometry.warp import forward_warp
@@ -25,6 +26,7 @@ def build_frame_matrix(
     progress: Progress = SILENT,
     out: FrameMatrix | None = None,
     crack_rule: str = CRACK_RULES[0],
+    drop_spoiled_edges: bool = True,
 ) -> FrameMatrix:
     """Warp a clip into every view of the rig.
 
@@ -42,6 +44,10 @@ def build_frame_matrix(
             ``"two-sided"``, ``"reference"`` reproduces the authors' code.
         out: a matrix of the same rig and shape to write into (its arrays may be views of
             a larger buffer, as a sliding render window's); defaults to new arrays.
+        drop_spoiled_edges: the source's spoiled lines at the two borders across the rig's
+            baseline (:mod:`s2vg.geometry.edges`, found per frame) are not warped into the
+            other views, where they would show as a line inside the picture; the source
+            view keeps them. Defaults to True.
 
     Returns:
         :class:`FrameMatrix` with ``colors (V, T, H, W, 3)`` (``out`` itself when given).
@@ -64,6 +70,7 @@ def build_frame_matrix(
     tgt_from_src = rig.tgt_from_src(torch.float64)
     source = rig.source_index
     batch = max(1, _PIXELS_PER_BATCH // (h * w))
+    drop = _spoiled_edges(frames, rig) if drop_spoiled_edges and v > 1 else None
     with progress.stage("frame matrix", total=v * t, unit="frame-view") as bar:
         for view in range(v):
             if view == source:
@@ -73,10 +80,24 @@ def build_frame_matrix(
             for start in range(0, t, batch):
                 stop = min(t, start + batch)
                 warped, mask, warped_depth = forward_warp(
-                    frames[start:stop], depth_m[start:stop], K, tgt_from_src[view], rig.intrinsics(torch.float64, view)
+                    frames[start:stop], depth_m[start:stop], K, tgt_from_src[view], rig.intrinsics(torch.float64, view),
+                    drop=None if drop is None else drop[start:stop],
                 )
                 if cleanup:
                     warped, mask, warped_depth = multiplane_cleanup(warped, mask, warped_depth, planes, crack_rule=crack_rule)
                 colors[view, start:stop], known[view, start:stop], depth[view, start:stop] = warped, mask, warped_depth
                 bar.update(stop - start)
     return out if out is not None else FrameMatrix(colors=colors, known=known, depth=depth, rig=rig)
+
+
+def _spoiled_edges(frames: torch.Tensor, rig: CameraRig) -> torch.Tensor | None:
+    """``(T, H, W)`` bool spoiled border lines across the rig's baseline (columns for a
+    horizontal rig, rows for a vertical one), or None where there are none."""
+    offsets = rig.positions[:, :2] - rig.positions[rig.source_index, :2]
+    vertical = float(abs(offsets[:, 1]).sum()) > float(abs(offsets[:, 0]).sum())
+    across = frames.transpose(1, 2) if vertical else frames
+    counts = spoiled_edge_lines(across)
+    if not bool(counts.any()):
+        return None
+    mask = edge_drop_mask(across, counts)
+    return mask.transpose(1, 2) if vertical else mask

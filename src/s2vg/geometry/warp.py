@@ -156,6 +156,7 @@ def forward_warp(
     K: torch.Tensor,
     tgt_from_src: torch.Tensor,
     K_tgt: torch.Tensor | None = None,
+    drop: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Warp images with their depth into target cameras (nearest pixel, z-buffer).
 
@@ -165,6 +166,8 @@ def forward_warp(
         K: ``(3, 3)`` source intrinsics.
         tgt_from_src: ``(4, 4)`` or ``(N, 4, 4)`` source-to-target transforms.
         K_tgt: ``(3, 3)`` target intrinsics; defaults to ``K``.
+        drop: optional ``(N, H, W)`` bool source pixels that land nowhere (for example the
+            spoiled border lines of :mod:`s2vg.geometry.edges`).
 
     Returns:
         ``colors`` ``(N, H, W, C)`` (0 where unknown), ``known`` ``(N, H, W)`` bool, and
@@ -185,6 +188,8 @@ def forward_warp(
         uv, z = _target_pixels_by_shift(depth_m, K, tgt_from_src, K_tgt)
     else:
         uv, z = _target_pixels_by_projection(depth_m, K, tgt_from_src, K_tgt)
+    if drop is not None:
+        z = torch.where(drop.reshape(z.shape), torch.zeros((), dtype=z.dtype, device=z.device), z)
     winner, depth = splat_nearest(uv, z, h, w)
     known = winner >= 0
     flat = colors.reshape(n, h * w, c)
