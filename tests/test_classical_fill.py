@@ -245,6 +245,8 @@ def test_options_and_errors():
         ClassicalFillConfig(temporal_window=0)
     with pytest.raises(OptionError, match="depth tolerance"):
         ClassicalFillConfig(depth_tolerance=1.5)
+    with pytest.raises(OptionError, match="mean weight"):
+        ClassicalFillConfig(mean_weight=1.5)
     with pytest.raises(OptionError, match="unknown option"):
         ClassicalInpainter(blur=3)
     inpainter = get_inpainter("classical", smooth_sigma=0.0)

@@ -244,7 +244,7 @@ class ClassicalFillConfig:
             if not isinstance(value, int) or value < 0:
                 raise OptionError(f"{name.replace('_', ' ')} must be an integer >= 0; got {value!r}")
         for name in ("colour_tolerance", "depth_tolerance", "same_surface_ratio", "border_tolerance", "spatial_weight",
-                     "border_weight", "stable_weight"):
+                     "mean_weight", "border_weight", "stable_weight"):
             value = getattr(self, name)
             if not math.isfinite(value) or not 0 <= value <= 1:
                 raise OptionError(f"{name.replace('_', ' ')} must be in [0, 1]; got {value!r}")
