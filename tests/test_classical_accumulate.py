@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from s2vg.inpaint.classical import ClassicalInpainter
-from s2vg.inpaint.classical.accumulate import accumulate_background, background_motion
+from s2vg.inpaint.classical.accumulate import accumulate_background, background_motion, on_moving_surface
 from s2vg.inpaint.classical.scan import find_anchors
 from s2vg.metrics.cases import scene_case
 from s2vg.metrics.scenes import make_scene
@@ -103,3 +103,29 @@ def test_classical_fill_with_accumulation_is_deterministic_and_keeps_known_pixel
     assert torch.equal(first.colors, second.colors) and torch.equal(first.depth, second.depth)
     known = case.matrix.known
     assert torch.equal(first.colors[known], case.matrix.colors[known])
+
+
+def test_holes_on_a_surface_that_moves_on_its_own_are_not_copied_from_other_times():
+    """Static camera (zero model motion). The hole's background is a surface whose flow is
+    3 px a frame: its pixels at another time are another point, so nothing is copied; a
+    still wall whose flow is dragged along by a passing card next to the hole only (the
+    first pixels of the stretch) is still searched, and copied exactly."""
+    colors, known, depth, background = _two_layers()
+    anchors = find_anchors(known.copy(), depth, 0.9)
+    still = np.zeros((T, 2, 2))
+    flow = np.zeros((T, H, W, 2), np.float32)
+    assert on_moving_surface(anchors, None, None, still, depth, (0.0, 0.0)) is None
+    flow[..., 0] = 3.0
+    moving = on_moving_surface(anchors, -flow, flow, still, depth, (0.0, 0.0))
+    assert moving.all()
+    ok, _, _ = accumulate_background(colors, known, depth, anchors, still, depth_tolerance=0.1, skip=moving)
+    assert not ok.any()
+    dragged = np.zeros_like(flow)
+    for t in range(T):  # the card's motion smeared into the wall beyond its hole
+        a = X0 + SPEED * t + FG_W
+        dragged[t, :, a:a + 10, 0] = SPEED
+    moving = on_moving_surface(anchors, -dragged, dragged, still, depth, (0.0, 0.0))
+    assert not moving.any()
+    ok, values, _ = accumulate_background(colors, known, depth, anchors, still, depth_tolerance=0.1, skip=moving)
+    assert ok.all()
+    np.testing.assert_array_equal(values, background[anchors.y, anchors.x])

@@ -1,7 +1,8 @@
 """The classical fill of a whole frame matrix on NumPy arrays (DESIGN.md section 3a).
 
 Order of work, per view, outermost views first on each side of the source:
-1. real pixels of the same view at other timestamps (:mod:`.temporal`);
+1. real pixels of the same view at other timestamps (:mod:`.accumulate`, where the
+   background follows the camera's motion rather than moving on its own; :mod:`.temporal`);
 2. the view's filled outer neighbour, at the background's parallax (:mod:`.crossview`);
 3. the background side of each remaining hole run (:mod:`.rowfill`), blended with a
    Telea diffusion that reads the background side only and, in disocclusions, with the
@@ -20,7 +21,9 @@ import dataclasses
 import numpy as np
 
 from s2vg.config import ClassicalFillConfig
-from s2vg.inpaint.classical.accumulate import accumulate_background, accumulate_from_source, background_motion
+from s2vg.inpaint.classical.accumulate import (
+    accumulate_background, accumulate_from_source, background_motion, on_moving_surface,
+)
 from s2vg.inpaint.classical.border import continue_border
 from s2vg.inpaint.classical.crossview import transfer_from_view
 from s2vg.inpaint.classical.rowfill import row_fill_values, side_colours, smooth_across_rows
@@ -159,10 +162,12 @@ def classical_fill(
             if motion is not None:
                 # 1a: the nearest frame (whole chunk) that really saw the background point.
                 anchors = find_anchors(avail, d, config.same_surface_ratio)
+                # Where the background moves on its own, a pixel at another time is another point.
+                moving = on_moving_surface(anchors, to_prev, to_next, motion, d_all[source_index], shift)
                 ok, values, found = accumulate_background(
                     c, known[v], d, anchors, motion, depth_tolerance=tol,
                     colour_tolerance=config.colour_tolerance, window=config.temporal_window,
-                    interior_lead=config.interior_lead,
+                    interior_lead=config.interior_lead, skip=moving,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
                 if v != source_index and not avail.all():
