@@ -65,8 +65,10 @@ def spoiled_edge_lines(
     out = torch.zeros((n, 2), dtype=torch.int64, device=frames.device)
     if width < 4 * band:
         return out
-    frames = frames.float()
-    for side, lines in enumerate((frames, frames.flip(2))):
+    # Only the 2 * band + 1 lines at each border are read (a flipped copy of whole 4K
+    # frames would cost more memory than the warp).
+    near = 2 * band + 1
+    for side, lines in enumerate((frames[:, :, :near].float(), frames[:, :, -near:].flip(2).float())):
         ref = lines[:, :, band]  # (T, H, 3): the first line inside the band
         # Offset of each border line j from the reference, and of the mirrored interior
         # line (2 * band - j, as far inside the reference as j is outside it).
