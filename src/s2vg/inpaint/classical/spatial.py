@@ -138,20 +138,30 @@ def pyramid_mean(colors: np.ndarray, readable: np.ndarray) -> np.ndarray:
     """
     if not readable.any():
         return np.array(colors, np.float32, copy=True)
+    return np.where(readable[..., None], colors, _push_pull(colors, readable)).astype(np.float32)
+
+
+def _push_pull(colors: np.ndarray, readable: np.ndarray) -> np.ndarray:
+    """:func:`pyramid_mean`'s estimate, right at the pixels that are not readable (``readable.any()``)."""
     weight = readable.astype(np.float32)
     levels = [(np.ascontiguousarray(colors * weight[..., None], dtype=np.float32), weight)]
     while min(levels[-1][1].shape) >= 8:
         c, w = levels[-1]
         levels.append((cv2.pyrDown(c), cv2.pyrDown(w)))
     c, w = levels[-1]
-    # The coarsest level: pixels without coverage take the mean of all readable pixels.
-    mean = colors[readable].mean(axis=0).astype(np.float32)
+    # The coarsest level: pixels without coverage take the mean of all readable pixels
+    # (read off the coarsest level, whose sums keep the weighted mean).
+    mean = (c.reshape(-1, 3).sum(axis=0) / max(float(w.sum()), 1e-12)).astype(np.float32)
     est = np.where(w[..., None] > 1e-6, c / np.maximum(w, 1e-6)[..., None], mean).astype(np.float32)
-    for c, w in reversed(levels[:-1]):
+    if len(levels) == 1:
+        return est
+    for c, w in reversed(levels[1:-1]):
         up = cv2.pyrUp(est, dstsize=(w.shape[1], w.shape[0]))
         alpha = np.minimum(1.0, 2.0 * w)[..., None]
         est = alpha * (c / np.maximum(w, 1e-6)[..., None]) + (1.0 - alpha) * up
-    return np.where(readable[..., None], colors, est).astype(np.float32)
+    # At full resolution the coverage is 0 or 1: unreadable pixels take the upsampled mean.
+    height, width = readable.shape
+    return cv2.pyrUp(np.ascontiguousarray(est, dtype=np.float32), dstsize=(width, height))
 
 
 def background_mean_fill(
@@ -217,5 +227,5 @@ def background_mean_fill(
             floor = (1.0 - depth_tolerance) * float(z_bg[mine].min())
             readable = readable_all & (depth[frame] >= floor)
             if readable.any():
-                out[mine] = pyramid_mean(colors[frame], readable)[y[mine], x[mine]]
+                out[mine] = _push_pull(colors[frame], readable)[y[mine], x[mine]]
     return out
