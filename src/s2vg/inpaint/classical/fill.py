@@ -159,11 +159,16 @@ def classical_fill(
             shift = (focal * offsets[v, 0], focal * offsets[v, 1])
             # Step 1 runs on every frame of the window, ``frames`` or not: a real pixel copied
             # into a context frame is a source for step 1b of the frames to fill.
+            on_own = None  # (frames to fill) holes whose background moves on its own
             if motion is not None:
                 # 1a: the nearest frame (whole chunk) that really saw the background point.
                 anchors = find_anchors(avail, d, config.same_surface_ratio)
                 # Where the background moves on its own, a pixel at another time is another point.
                 moving = on_moving_surface(anchors, to_prev, to_next, motion, d_all[source_index], shift)
+                if moving is not None and stabilising:
+                    mine = moving & (anchors.t >= cur.start) & (anchors.t < cur.stop)
+                    on_own = np.zeros(a_f.shape, bool)
+                    on_own[anchors.t[mine] - cur.start, anchors.y[mine], anchors.x[mine]] = True
                 ok, values, found = accumulate_background(
                     c, known[v], d, anchors, motion, depth_tolerance=tol,
                     colour_tolerance=config.colour_tolerance, window=config.temporal_window,
@@ -196,8 +201,12 @@ def classical_fill(
                     anchors.background_depth(), donor_shift, depth_tolerance=tol,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
-            # Everything not available now is invented by the spatial steps below.
+            # Everything not available now is invented by the spatial steps below; those on a
+            # surface that moves on its own are not carried along the camera's motion (it is not
+            # theirs: real round trips 22.74 -> 22.77 dB, flicker 5.63 -> 5.60; scenes equal).
             invented = ~a_f if stabilising else None
+            if invented is not None and on_own is not None:
+                invented &= ~on_own
             # One set of anchors for the strip, the diffusion and the row fill: all read
             # real (and copied) pixels only, before the row fill writes.
             anchors = find_anchors(a_f, d_f, config.same_surface_ratio) if not a_f.all() else None
