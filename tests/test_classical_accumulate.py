@@ -10,6 +10,7 @@ import torch
 
 from s2vg.inpaint.classical import ClassicalInpainter
 from s2vg.inpaint.classical.accumulate import accumulate_background, background_motion, on_moving_surface
+from s2vg.inpaint.classical.parallax import Parallax
 from s2vg.inpaint.classical.scan import find_anchors
 from s2vg.metrics.cases import scene_case
 from s2vg.metrics.scenes import make_scene
@@ -114,9 +115,9 @@ def test_holes_on_a_surface_that_moves_on_its_own_are_not_copied_from_other_time
     anchors = find_anchors(known.copy(), depth, 0.9)
     still = np.zeros((T, 2, 2))
     flow = np.zeros((T, H, W, 2), np.float32)
-    assert on_moving_surface(anchors, None, None, still, depth, (0.0, 0.0)) is None
+    assert on_moving_surface(anchors, None, None, still, depth, Parallax(0.0)) is None
     flow[..., 0] = 3.0
-    moving = on_moving_surface(anchors, -flow, flow, still, depth, (0.0, 0.0))
+    moving = on_moving_surface(anchors, -flow, flow, still, depth, Parallax(0.0))
     assert moving.all()
     ok, _, _ = accumulate_background(colors, known, depth, anchors, still, depth_tolerance=0.1, skip=moving)
     assert not ok.any()
@@ -124,7 +125,7 @@ def test_holes_on_a_surface_that_moves_on_its_own_are_not_copied_from_other_time
     for t in range(T):  # the card's motion smeared into the wall beyond its hole
         a = X0 + SPEED * t + FG_W
         dragged[t, :, a:a + 10, 0] = SPEED
-    moving = on_moving_surface(anchors, -dragged, dragged, still, depth, (0.0, 0.0))
+    moving = on_moving_surface(anchors, -dragged, dragged, still, depth, Parallax(0.0))
     assert not moving.any()
     ok, values, _ = accumulate_background(colors, known, depth, anchors, still, depth_tolerance=0.1, skip=moving)
     assert ok.all()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from s2vg.inpaint.classical.parallax import Parallax
 from s2vg.inpaint.classical.scan import HoleAnchors
 
 #: Subsampling of the flow field for the fit (a few thousand vectors are plenty).
@@ -172,7 +173,7 @@ def on_moving_surface(
     to_next: np.ndarray | None,
     motion: np.ndarray,
     source_depth: np.ndarray,
-    source_shift: tuple[float, float],
+    to_source: Parallax,
     *,
     reach: int = 24,
     threshold: float = _INLIER_PX,
@@ -200,17 +201,17 @@ def on_moving_surface(
             flow, no test).
         motion: ``(T, 2, 2)`` from :func:`background_motion`.
         source_depth: ``(T, H, W)`` source depth in metres.
-        source_shift: as :func:`accumulate_from_source`.
+        to_source: the map from this view to the source (:class:`~.parallax.Parallax`).
     """
     if to_prev is None or to_next is None:
         return None
     n_t, height, width = source_depth.shape
     z_bg = anchors.background_depth().astype(np.float64)
     inv = np.where(z_bg > 0, 1.0 / np.maximum(z_bg, 1e-12), 0.0)
-    along, across = (float(v) for v in source_shift)
     t = anchors.t
-    ys = np.clip(np.rint(anchors.y + across * inv).astype(np.int64), 0, height - 1)
-    start = anchors.anchor + np.rint(along * inv).astype(np.int64)  # the stretch's first pixel in the source
+    sx, sy = to_source(anchors.anchor, anchors.y, inv)
+    ys = np.clip(np.rint(sy).astype(np.int64), 0, height - 1)
+    start = np.rint(sx).astype(np.int64)  # the stretch's first pixel in the source
     # The model's step to each neighbouring frame, per hole pixel: (N, 2 axes, 2 coefficients).
     steps = [
         (t + d, (motion[np.clip(t + d, 0, n_t - 1)] - motion[t]).astype(np.float32), flow)
@@ -379,7 +380,7 @@ def accumulate_from_source(
     source_depth: np.ndarray,
     anchors: HoleAnchors,
     motion: np.ndarray,
-    source_shift: tuple[float, float],
+    to_source: Parallax,
     *,
     depth_tolerance: float,
     window: int | None = None,
@@ -390,7 +391,7 @@ def accumulate_from_source(
     The view's own frames hold a background point only where this view saw it; the source
     may have seen it at a time when, from this view, a foreground covered it (a card
     crossing a wall: the point is behind the card in the right eye whenever the left eye
-    sees it). Under a still background the point is at ``x + s_along / z`` in every source
+    sees it). Under a still background the point is at the same place (``to_source``) in every source
     frame, so it is copied from the nearest source frame (earlier first on ties) whose
     pixel there is at least as far as the hole's background and, reprojected with its own
     depth, lands on the same target pixel, where at the hole's own time the source sees
@@ -403,9 +404,7 @@ def accumulate_from_source(
         source_depth: ``(T, H, W)`` float32 its depth.
         anchors: background anchors of the view's hole pixels still to fill.
         motion: ``(T, 2, 2)`` from :func:`background_motion`.
-        source_shift: ``(s_along, s_across)`` = focal * (view position - source position) in
-            pixel·metres, along and across the scan axis: a point at depth z seen at (x, y)
-            in the view is at (x + s_along / z, y + s_across / z) in the source.
+        to_source: the map from the view to the source (:class:`~.parallax.Parallax`).
         depth_tolerance: as :func:`accumulate_background`.
         window: largest frame distance searched; None searches the whole chunk.
 
@@ -421,7 +420,6 @@ def accumulate_from_source(
     pending = np.flatnonzero(anchors.has_anchor & (z_bg > 0))
     flat_c = np.ascontiguousarray(source_colors).reshape(-1, 3)
     flat_d = np.ascontiguousarray(source_depth).reshape(-1)
-    along, across = (float(v) for v in source_shift)
     reach = n_t - 1 if window is None else min(int(window), n_t - 1)
     for dist in range(1, reach + 1):
         for sign in (-1, 1):
@@ -436,16 +434,15 @@ def accumulate_from_source(
             inv = 1.0 / z_bg[idx]
             dm = motion[s] - motion[t]
             still = (np.abs(dm[:, 0, 0] + dm[:, 0, 1] * inv) <= _STILL_PX) & (np.abs(dm[:, 1, 0] + dm[:, 1, 1] * inv) <= _STILL_PX)
-            px = anchors.x[idx] + along * inv
-            py = anchors.y[idx] + across * inv
+            px, py = to_source(anchors.x[idx], anchors.y[idx], inv)
             ix, iy = np.rint(px).astype(np.int64), np.rint(py).astype(np.int64)
             inside = still & (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
             flat = (s * height + np.clip(iy, 0, height - 1)) * width + np.clip(ix, 0, width - 1)
             z_c = flat_d[flat].astype(np.float64)
             far_enough = (z_c > 0) & (z_c >= (1.0 - depth_tolerance) * z_bg[idx])
             # The candidate's own depth must put it on the same target pixel.
-            inv_c = 1.0 / np.where(z_c > 0, z_c, np.inf)
-            same = (np.abs(anchors.x[idx] + along * inv_c - ix) <= 0.5) & (np.abs(anchors.y[idx] + across * inv_c - iy) <= 0.5)
+            qx, qy = to_source(anchors.x[idx], anchors.y[idx], 1.0 / np.where(z_c > 0, z_c, np.inf))
+            same = (np.abs(qx - ix) <= 0.5) & (np.abs(qy - iy) <= 0.5)
             # At the hole's own time the source must see something nearer there: the point
             # is hidden behind the foreground that opened the hole (else the hole is not
             # that point's disocclusion, and its background depth is not the point's).

@@ -1,7 +1,8 @@
 """Cross-view transfer: fill a view's holes from an already filled view of the rig.
 
 The views of a parallel rig see the background at positions shifted by
-f * (b_donor - b_view) / z. Filling the outermost view of each side first and then
+f * (b_view - b_donor) / z (plus the difference of their sensor shifts, :mod:`.parallax`).
+Filling the outermost view of each side first and then
 reading each inner view's holes from its filled outer neighbour makes every view show
 the same background where they overlap (the stereo pair and the multi-view output
 agree), and costs one gather per hole pixel.
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from s2vg.inpaint.classical.parallax import Parallax
+
 
 def transfer_from_view(
     donor_colors: np.ndarray,
@@ -19,7 +22,7 @@ def transfer_from_view(
     y: np.ndarray,
     x: np.ndarray,
     z_bg: np.ndarray,
-    shift: tuple[float, float],
+    to_donor: Parallax,
     *,
     depth_tolerance: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -30,9 +33,7 @@ def transfer_from_view(
         donor_depth: ``(T, H, W)`` float32 depth of the donor (filled pixels included).
         t, y, x: ``(N,)`` int64 hole pixels of the receiving view (scan axis = x).
         z_bg: ``(N,)`` float32 estimated background depth at each hole pixel (> 0).
-        shift: ``(s_along, s_across)`` = focal * (donor position - view position) along
-            and across the scan axis: a point at depth z seen at (x, y) here is at
-            (x - s_along / z, y - s_across / z) in the donor.
+        to_donor: the map from the receiving view to the donor (:class:`~.parallax.Parallax`).
         depth_tolerance: the donor pixel's depth must be within this fraction of ``z_bg``
             (so neither the donor's foreground nor a wrongly placed sample is copied).
 
@@ -41,8 +42,8 @@ def transfer_from_view(
     """
     _, height, width = donor_depth.shape
     z = np.where(z_bg > 0, z_bg, np.float32(np.inf))
-    xd = np.rint(x - shift[0] / z).astype(np.int64)
-    yd = np.rint(y - shift[1] / z).astype(np.int64)
+    px, py = to_donor(x, y, 1.0 / z.astype(np.float64))
+    xd, yd = np.rint(px).astype(np.int64), np.rint(py).astype(np.int64)
     inside = (xd >= 0) & (xd < width) & (yd >= 0) & (yd < height)
     xd, yd = np.clip(xd, 0, width - 1), np.clip(yd, 0, height - 1)
     zd = donor_depth[t, yd, xd]

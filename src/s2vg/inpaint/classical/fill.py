@@ -26,6 +26,7 @@ from s2vg.inpaint.classical.accumulate import (
 )
 from s2vg.inpaint.classical.border import continue_border
 from s2vg.inpaint.classical.crossview import transfer_from_view
+from s2vg.inpaint.classical.parallax import Parallax
 from s2vg.inpaint.classical.rowfill import row_fill_values, side_colours, smooth_across_rows
 from s2vg.inpaint.classical.scan import HoleAnchors, find_anchors
 from s2vg.inpaint.classical.spatial import background_inpaint, background_mean_fill, foreground_band
@@ -71,6 +72,7 @@ def classical_fill(
     *,
     in_place: bool = False,
     frames: slice = slice(None),
+    principal_shift: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill every unknown pixel of a frame matrix.
 
@@ -94,6 +96,8 @@ def classical_fill(
             small chunk's fill time and memory (at 4K a chunk of 1 frame has 8). The frames
             in ``frames`` equal those of a fill of all frames whenever no more than
             ``stable_history`` frames precede them.
+        principal_shift: ``(V,)`` horizontal sensor shift of each view in pixels
+            (:class:`~s2vg.geometry.rig.CameraRig`'s, set by convergence); None for none.
 
     Returns:
         ``(colors, depth)``: ``(V, T, H, W, 3)`` float32 and ``(V, T, H, W)`` float32
@@ -122,8 +126,11 @@ def classical_fill(
     # Disocclusions open along the camera displacement: scan rows for a horizontal rig,
     # columns for a vertical one (swapped axes are views, so writes reach out_c).
     vertical = float(np.abs(offsets[:, 1]).sum()) > float(np.abs(offsets[:, 0]).sum())
+    sensor = np.zeros_like(offsets)
+    if principal_shift is not None:
+        sensor[:, 0] = np.asarray(principal_shift, dtype=np.float64)
     if vertical:
-        offsets = offsets[:, ::-1]
+        offsets, sensor = offsets[:, ::-1], sensor[:, ::-1]
         known = known.swapaxes(2, 3)
         c_all, d_all = out_c.swapaxes(2, 3), out_d.swapaxes(2, 3)
     else:
@@ -156,7 +163,7 @@ def classical_fill(
             avail = known[v].copy()
             # The frames to fill, as views: steps 2 to 4 work on these alone.
             c_f, d_f, a_f = c[cur], d[cur], avail[cur]
-            shift = (focal * offsets[v, 0], focal * offsets[v, 1])
+            to_source = Parallax.between(offsets, sensor, focal, v, source_index)
             # Step 1 runs on every frame of the window, ``frames`` or not: a real pixel copied
             # into a context frame is a source for step 1b of the frames to fill.
             on_own = None  # (frames to fill) holes whose background moves on its own
@@ -164,7 +171,7 @@ def classical_fill(
                 # 1a: the nearest frame (whole chunk) that really saw the background point.
                 anchors = find_anchors(avail, d, config.same_surface_ratio)
                 # Where the background moves on its own, a pixel at another time is another point.
-                moving = on_moving_surface(anchors, to_prev, to_next, motion, d_all[source_index], shift)
+                moving = on_moving_surface(anchors, to_prev, to_next, motion, d_all[source_index], to_source)
                 if moving is not None and stabilising:
                     mine = moving & (anchors.t >= cur.start) & (anchors.t < cur.stop)
                     on_own = np.zeros(a_f.shape, bool)
@@ -179,7 +186,7 @@ def classical_fill(
                     # What this view never saw in the chunk but the source did, at another time.
                     anchors = find_anchors(avail, d, config.same_surface_ratio)
                     ok, values, found = accumulate_from_source(
-                        c_all[source_index], d_all[source_index], anchors, motion, shift,
+                        c_all[source_index], d_all[source_index], anchors, motion, to_source,
                         depth_tolerance=tol, window=config.temporal_window,
                     )
                     _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
@@ -187,7 +194,7 @@ def classical_fill(
                 # 1b: what no frame saw at its reprojected place: follow the flow beside the hole.
                 anchors = find_anchors(avail, d, config.same_surface_ratio)
                 ok, values, found = propagate_in_time(
-                    c, avail, d, anchors, to_prev, to_next, shift,
+                    c, avail, d, anchors, to_prev, to_next, to_source,
                     window=config.temporal_window, depth_tolerance=tol,
                     colour_tolerance=config.colour_tolerance,
                 )
@@ -195,10 +202,9 @@ def classical_fill(
             if config.views and donor is not None and not a_f.all():
                 anchors = _holes(a_f, d_f, config, cur.start)
                 anchors = anchors.subset(anchors.has_anchor)
-                donor_shift = (focal * (offsets[donor, 0] - offsets[v, 0]), focal * (offsets[donor, 1] - offsets[v, 1]))
                 ok, values, found = transfer_from_view(
                     c_all[donor], d_all[donor], anchors.t, anchors.y, anchors.x,
-                    anchors.background_depth(), donor_shift, depth_tolerance=tol,
+                    anchors.background_depth(), Parallax.between(offsets, sensor, focal, v, donor), depth_tolerance=tol,
                 )
                 _write(c, d, avail, anchors.t[ok], anchors.y[ok], anchors.x[ok], values[ok], found[ok])
             # Everything not available now is invented by the spatial steps below; those on a

@@ -71,6 +71,7 @@ class ClassicalInpainter:
             progress,
             in_place=in_place and native,
             frames=frames,
+            principal_shift=matrix.rig.principal_shift,
         )
         if native:
             # float32 on the CPU: the fill copied (or kept) the known pixels bit for bit.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from s2vg.inpaint.classical.parallax import Parallax
 from s2vg.inpaint.classical.scan import HoleAnchors, hole_runs
 
 #: Extra reach, beyond the compared stretch, of the second flow sample (pixels).
@@ -68,7 +69,7 @@ def propagate_in_time(
     anchors: HoleAnchors,
     to_prev: np.ndarray | None,
     to_next: np.ndarray | None,
-    source_shift: tuple[float, float],
+    to_source: Parallax,
     *,
     window: int,
     depth_tolerance: float,
@@ -86,9 +87,7 @@ def propagate_in_time(
             computed on ``known`` (see :func:`find_anchors`).
         to_prev, to_next: ``(T, H, W, 2)`` flow of the *source* video in the same axis
             order (see :func:`source_flows`), or None for a static camera.
-        source_shift: ``(s_along, s_across)`` = focal * (view position - source position)
-            along and across the scan axis, in pixel·metres: a point at depth z seen at
-            (x, y) in this view is at (x + s_along / z, y + s_across / z) in the source.
+        to_source: the map from this view to the source (:class:`~.parallax.Parallax`).
         window: largest number of frames a value may travel.
         depth_tolerance: a copied pixel must be at least ``(1 - depth_tolerance)`` times
             as far as the hole's background.
@@ -121,11 +120,12 @@ def propagate_in_time(
     # Where to read the background's motion: in the background stretch beside the hole,
     # moved into the source image by the parallax of that depth; once near the edge and
     # once farther out, because flow near a moving foreground edge is dragged along.
-    z_safe = np.where(a.depth[first] > 0, a.depth[first], np.float32(np.inf))
+    inv_z = 1.0 / np.where(a.depth[first] > 0, a.depth[first], np.float32(np.inf)).astype(np.float64)
     samples = []
     for reach in (check_start + check_px // 2, check_start + check_px + _FAR_SAMPLE_PX):
-        sx = np.clip(np.rint(r_anchor + r_dir * reach + source_shift[0] / z_safe), 0, width - 1).astype(np.int64)
-        sy = np.clip(np.rint(r_y + source_shift[1] / z_safe), 0, height - 1).astype(np.int64)
+        px, py = to_source(r_anchor + r_dir * reach, r_y, inv_z)
+        sx = np.clip(np.rint(px), 0, width - 1).astype(np.int64)
+        sy = np.clip(np.rint(py), 0, height - 1).astype(np.int64)
         samples.append(sy * width + sx)
 
     sweeps = []
