@@ -196,6 +196,11 @@ class ClassicalFillConfig:
             to 0.5.
         border_spread: growth per pixel of distance of the half-height of the box averaged
             behind the edge for that strip; 0 repeats the edge pixel; defaults to 1.5.
+        edge_coverage: blend into the first invented pixel beside a foreground edge the
+            foreground's share of it (:mod:`s2vg.inpaint.classical.coverage`: where the
+            nearest-pixel warp put the edge, plus the softness of the frame's edges);
+            defaults to True (real pairs +0.05-0.12 dB, real round trips +0.24 dB, the
+            hard-edged eval scenes -0.03 dB).
         stable_weight: weight in [0, 1] of the previous frame's invented value, carried
             along the background motion, in an invented pixel of a hole that persists
             (:mod:`s2vg.inpaint.classical.stable`; only with ``temporal``); 0 turns it
@@ -229,12 +234,17 @@ class ClassicalFillConfig:
     mean_weight: float = 0.5
     border_weight: float = 0.5
     border_spread: float = 1.5
+    edge_coverage: bool = True
     stable_weight: float = 0.8
     stable_history: int = 4
 
     def __post_init__(self) -> None:
         _check_choice("fill motion", self.motion, FILL_MOTIONS)
         _check_choice("flow preset", self.flow_preset, FLOW_PRESETS)
+        for name in ("temporal", "views", "edge_coverage"):
+            # A switch given as text ("false" from a key=value option) would read as on.
+            if not isinstance(getattr(self, name), bool):
+                raise OptionError(f"{name.replace('_', ' ')} must be True or False; got {getattr(self, name)!r}")
         for name in ("temporal_window", "background_window", "border_window", "spatial_radius"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

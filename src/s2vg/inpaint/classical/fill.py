@@ -8,6 +8,8 @@ Order of work, per view, outermost views first on each side of the source:
    Telea diffusion that reads the background side only and, in disocclusions, with the
    background's mean at the scale of the distance (both :mod:`.spatial`); in the strip
    beyond the source's border, blended with the frame's edge continued (:mod:`.border`);
+   the first pixel beside a foreground edge takes the foreground's share of it
+   (:mod:`.coverage`);
 4. invented pixels of a hole that persists carry the previous frame's values along the
    background motion (:mod:`.stable`).
 Known pixels are never written. Depth is filled too, with the depth of the background
@@ -25,6 +27,7 @@ from s2vg.inpaint.classical.accumulate import (
     accumulate_background, accumulate_from_source, background_motion, on_moving_surface,
 )
 from s2vg.inpaint.classical.border import continue_border
+from s2vg.inpaint.classical.coverage import foreground_share
 from s2vg.inpaint.classical.crossview import transfer_from_view
 from s2vg.inpaint.classical.parallax import Parallax
 from s2vg.inpaint.classical.rowfill import row_fill_values, side_colours, smooth_across_rows
@@ -261,6 +264,13 @@ def classical_fill(
                 strip, values = border
                 w = np.float32(config.border_weight)
                 c_f[strip.t, strip.y, strip.x] = w * values + (1.0 - w) * c_f[strip.t, strip.y, strip.x]
+            if config.edge_coverage and anchors is not None:
+                # The first pixel beside a foreground edge holds part of the foreground (.coverage).
+                index, near, share = foreground_share(
+                    c_f, known[v][cur], d_f, anchors, to_source, depth_tolerance=tol,
+                )
+                t, y, x = anchors.t[index], anchors.y[index], anchors.x[index]
+                c_f[t, y, x] += share[:, None] * (c_f[t, y, near] - c_f[t, y, x])
             if invented is not None and invented.any():
                 stabilise_invented(
                     c_f, d_f, invented, motion[cur], weight=config.stable_weight, depth_tolerance=tol,
