@@ -130,3 +130,25 @@ def test_holes_on_a_surface_that_moves_on_its_own_are_not_copied_from_other_time
     ok, values, _ = accumulate_background(colors, known, depth, anchors, still, depth_tolerance=0.1, skip=moving)
     assert ok.all()
     np.testing.assert_array_equal(values, background[anchors.y, anchors.x])
+
+
+@pytest.mark.parametrize("changed", [False, True])
+def test_copy_is_judged_on_the_rows_beside_the_hole_too(changed):
+    # Two frames of a still camera: a hole on row 6 of frame 0 beside a nearer card, real
+    # background there in frame 1. Where frame 1's background beside the hole changed on the
+    # rows above and below (not on the hole's own row), the copy is not trusted.
+    rng = np.random.default_rng(4)
+    colors = np.repeat(rng.random((1, 12, 40, 3), dtype=np.float32), 2, axis=0)
+    depth = np.full((2, 12, 40), Z_BG, np.float32)
+    depth[:, :, :20] = Z_FG
+    known = np.ones((2, 12, 40), bool)
+    known[0, 6, 20:23] = False
+    depth[0, 6, 20:23] = 0.0
+    if changed:
+        colors[1, [4, 5, 7, 8], 24:30] += 0.3
+    anchors = find_anchors(known.copy(), depth, 0.05)
+    assert (anchors.anchor == 23).all() and (anchors.direction == 1).all()
+    ok, values, _ = accumulate_background(colors, known, depth, anchors, np.zeros((2, 2, 2)), depth_tolerance=0.1)
+    assert ok.all() != changed
+    if not changed:
+        np.testing.assert_array_equal(values, colors[1, 6, 20:23])

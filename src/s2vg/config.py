@@ -199,7 +199,7 @@ class ClassicalFillConfig:
         edge_coverage: blend into the first invented pixel beside a foreground edge the
             foreground's share of it (:mod:`s2vg.inpaint.classical.coverage`: where the
             nearest-pixel warp put the edge, plus the softness of the frame's edges);
-            defaults to True (real pairs +0.05-0.12 dB, real round trips +0.24 dB, the
+            defaults to True (real pairs +0.05-0.12 dB, real round trips +0.25 dB, the
             hard-edged eval scenes -0.03 dB).
         stable_weight: weight in [0, 1] of the previous frame's invented value, carried
             along the background motion, in an invented pixel of a hole that persists

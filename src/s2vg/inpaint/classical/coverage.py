@@ -18,7 +18,7 @@ for two reasons the fill can measure:
   differ) is added: 0 for hard-edged renders, about 0.1 on real photographs.
 
 On the Middlebury Motorcycle pair and crops this lifted hole PSNR by 0.05-0.12 dB, on the
-real clips' round trips by 0.24 dB, and cost the hard-edged eval scenes 0.03 dB (the
+real clips' round trips by 0.25 dB, and cost the hard-edged eval scenes 0.03 dB (the
 regression it follows, measured on the pair: the truth's foreground share of ``h`` rises
 from 0.27 where the landing error points away from the hole to 0.65 where it points
 0.3-0.5 px into it).
