@@ -183,6 +183,7 @@ def test_pair_files(tmp_path):
 
 def test_parse_method():
     assert parse_method("classical") == ("classical", "classical", {})
+    assert parse_method("classical:edge_coverage=false,temporal=TRUE")[2] == {"edge_coverage": False, "temporal": True}
     label, name, options = parse_method("classical:smooth_sigma=0,motion=static,views=False")
     assert name == "classical" and options == {"smooth_sigma": 0, "motion": "static", "views": False}
     with pytest.raises(OptionError):

@@ -55,8 +55,8 @@ def default_clips() -> tuple[str, ...]:
 def parse_method(spec: str) -> tuple[str, str, dict[str, Any]]:
     """``"name"`` or ``"name:key=value,key=value"`` -> (label, registry name, options).
 
-    Values are Python literals (numbers, True/False, quoted strings); anything else is
-    taken as a plain string.
+    Values are Python literals (numbers, True/False, quoted strings), ``true``/``false`` in
+    any case as booleans; anything else is taken as a plain string.
     """
     name, _, rest = spec.partition(":")
     options: dict[str, Any] = {}
@@ -65,10 +65,14 @@ def parse_method(spec: str) -> tuple[str, str, dict[str, Any]]:
             key, eq, value = item.partition("=")
             if not eq or not key.strip():
                 raise OptionError(f"method {spec!r}: options must be key=value separated by commas; got {item!r}")
+            value = value.strip()
+            if value.lower() in ("true", "false"):
+                options[key.strip()] = value.lower() == "true"
+                continue
             try:
-                options[key.strip()] = ast.literal_eval(value.strip())
+                options[key.strip()] = ast.literal_eval(value)
             except (ValueError, SyntaxError):
-                options[key.strip()] = value.strip()
+                options[key.strip()] = value
     if not name:
         raise OptionError(f"method {spec!r} has no inpainter name; write name or name:key=value")
     return spec, name, options
