@@ -73,8 +73,9 @@ def foreground_share(
     index, t, y, n = index[keep], t[keep], y[keep], n[keep]
     direction = anchors.direction[index]
     # The foreground pixel's exact position in the view is n + e, e = its rounding in the warp.
-    sx, _ = to_source(n, y, 1.0 / depth[t, y, n].astype(np.float64))
-    landing = np.clip((np.rint(sx) - sx) * direction, 0.0, 1.0)
+    z = depth[t, y, n].astype(np.float64)
+    sx, _ = to_source(n, y, np.where(z > 0, 1.0 / np.where(z > 0, z, 1.0), 0.0))
+    landing = np.where(z > 0, np.clip((np.rint(sx) - sx) * direction, 0.0, 1.0), 0.0)
     share = landing + _edge_softness(colors, real, depth, anchors, index, n, depth_tolerance)
     return index, n, np.clip(share, 0.0, 1.0).astype(np.float32)
 
