@@ -81,3 +81,15 @@ def test_switch_must_be_a_bool():
 
     with pytest.raises(OptionError, match="edge coverage must be True or False"):
         ClassicalFillConfig(edge_coverage="false")
+
+
+@pytest.mark.parametrize(("along", "landing"), [(10.7, 0.3), (10.3, 0.0)])
+def test_mirrored_view_gets_the_same_share(along, landing):
+    # A view on the other side of the source (middle2leftright's left eye): the picture
+    # mirrored, the parallax reversed; the hole now lies left of the foreground.
+    colors, real, depth = _view()
+    colors, real, depth = colors[:, :, ::-1].copy(), real[:, :, ::-1].copy(), depth[:, :, ::-1].copy()
+    anchors = find_anchors(real, depth, 0.05)
+    index, near, share = foreground_share(colors, real, depth, anchors, Parallax(-along), depth_tolerance=0.1)
+    assert (anchors.x[index] == W - 1 - 6).all() and (near == W - 1 - 5).all() and index.size == H
+    np.testing.assert_allclose(share, landing, atol=1e-6)
