@@ -6,10 +6,11 @@ Order of work, per view, outermost views first on each side of the source:
 2. the view's filled outer neighbour, at the background's parallax (:mod:`.crossview`);
 3. the background side of each remaining hole run (:mod:`.rowfill`), blended with a
    Telea diffusion that reads the background side only and, in disocclusions, with the
-   background's mean at the scale of the distance (both :mod:`.spatial`); in the strip
-   beyond the source's border, blended with the frame's edge continued (:mod:`.border`);
-   the first pixel beside a foreground edge takes the foreground's share of it
-   (:mod:`.coverage`);
+   background's mean at the scale of the distance (both :mod:`.spatial`); then, where
+   nearby background patches match the hole's background edge, with what lies beyond
+   those patches (:mod:`.exemplar`); in the strip beyond the source's border, last with
+   the frame's edge continued (:mod:`.border`); the first pixel beside a foreground edge
+   takes the foreground's share of it (:mod:`.coverage`);
 4. invented pixels of a hole that persists carry the previous frame's values along the
    background motion (:mod:`.stable`).
 Known pixels are never written. Depth is filled too, with the depth of the background
@@ -29,6 +30,7 @@ from s2vg.inpaint.classical.accumulate import (
 from s2vg.inpaint.classical.border import continue_border
 from s2vg.inpaint.classical.coverage import foreground_share
 from s2vg.inpaint.classical.crossview import transfer_from_view
+from s2vg.inpaint.classical.exemplar import exemplar_fill
 from s2vg.inpaint.classical.parallax import Parallax
 from s2vg.inpaint.classical.rowfill import row_fill_values, side_colours, smooth_across_rows
 from s2vg.inpaint.classical.scan import HoleAnchors, find_anchors
@@ -219,17 +221,19 @@ def classical_fill(
             # One set of anchors for the strip, the diffusion and the row fill: all read
             # real (and copied) pixels only, before the row fill writes.
             anchors = find_anchors(a_f, d_f, config.same_surface_ratio) if not a_f.all() else None
-            border = None
-            if config.border_weight > 0 and anchors is not None:
+            strip = edge = border = None
+            if anchors is not None:
                 strip = anchors.subset(anchors.open_end & anchors.has_anchor)
-                if strip.count:
-                    border = strip, continue_border(
-                        c_f, a_f, strip.t, strip.y, strip.x, _clean_edge(c_f, a_f, d_f, strip, config),
-                        strip.direction, spread=config.border_spread,
-                    )
+                # Where the source's outermost columns stand out (encoder artefacts), the strip is
+                # continued from the columns behind them.
+                edge = _clean_edge(c_f, a_f, d_f, strip, config) if strip.count else None
+            if config.border_weight > 0 and edge is not None:
+                border = strip, continue_border(
+                    c_f, a_f, strip.t, strip.y, strip.x, edge, strip.direction, spread=config.border_spread,
+                )
             blend = mean = None
-            if anchors is not None and (config.spatial_weight > 0 or config.mean_weight > 0):
-                # Both spatial fills read the background side only: nearer pixels beside a hole are hidden.
+            if anchors is not None and (config.spatial_weight > 0 or config.mean_weight > 0 or config.exemplar_weight > 0):
+                # The spatial fills read the background side only: nearer pixels beside a hole are hidden.
                 foreground = foreground_band(a_f, d_f, band=config.spatial_band, depth_tolerance=tol, anchors=anchors)
             if config.spatial_weight > 0 and anchors is not None:
                 blend = _background_diffusion(c_f, d_f, a_f, anchors, foreground, config)
@@ -240,6 +244,18 @@ def classical_fill(
                         c_f, a_f, d_f, runs.t, runs.y, runs.x, runs.background_depth(), depth_tolerance=tol,
                         hide=foreground,
                     )
+            exemplar = None
+            if config.exemplar_weight > 0 and anchors is not None:
+                # Disocclusions and the strip; cracks (one surface at both ends) are interpolated.
+                runs = anchors.subset(anchors.has_anchor & (anchors.other < 0))
+                if runs.count:
+                    readable = a_f & ~foreground
+                    if edge is not None:
+                        # Not the source's outermost columns where they stand out (the strip skips them).
+                        moved = edge != strip.anchor
+                        for k in range(config.border_skip):
+                            readable[strip.t[moved], strip.y[moved], strip.anchor[moved] + strip.direction[moved] * k] = False
+                    exemplar = runs, *exemplar_fill(c_f, readable, d_f, runs, depth_tolerance=tol)
             if not a_f.all():
                 _fill_from_background(c_f, d_f, a_f, config, anchors)
             if not a_f.all():
@@ -259,6 +275,10 @@ def classical_fill(
             if mean is not None:
                 runs, values = mean
                 w = np.float32(config.mean_weight)
+                c_f[runs.t, runs.y, runs.x] = w * values + (1.0 - w) * c_f[runs.t, runs.y, runs.x]
+            if exemplar is not None:
+                runs, values, confidence = exemplar
+                w = (np.float32(config.exemplar_weight) * confidence)[:, None]
                 c_f[runs.t, runs.y, runs.x] = w * values + (1.0 - w) * c_f[runs.t, runs.y, runs.x]
             if border is not None:
                 strip, values = border
