@@ -196,12 +196,12 @@ class ClassicalFillConfig:
             to 0.5.
         exemplar_weight: largest weight in [0, 1] of the exemplar continuation of the
             background (:mod:`s2vg.inpaint.classical.exemplar`: the pixels at the same
-            distance beyond nearby patches that match the hole's background edge), blended
-            into disocclusions and the strip beyond the border (there before the edge
-            continuation), times the match's
-            confidence (0 where the matches are no closer than unrelated texture); 0 turns
-            it off; defaults to 0.7 (real pairs and round trips: 0.5 and 1.0 did no better;
-            the rendered scenes, whose textures repeat, gain most at 1.0).
+            distance beyond nearby patches that match the hole's background edge), times
+            the matches' confidence (0 where they are no closer than unrelated texture),
+            blended into disocclusions and the strip beyond the border (there before the
+            edge continuation); 0 turns it off; defaults to 0.7 (on the real pairs and
+            round trips 0.5 and 1.0 did no better, 1.0 flickered more; the rendered scenes,
+            whose textures repeat, gain most at 1.0).
         border_spread: growth per pixel of distance of the half-height of the box averaged
             behind the edge for that strip; 0 repeats the edge pixel; defaults to 1.5.
         edge_coverage: blend into the first invented pixel beside a foreground edge the
