@@ -109,7 +109,7 @@ def exemplar_fill(
             if mine.shape[0] == 0:
                 continue
             pixels = lo + np.flatnonzero(np.isin(run_of[lo:hi], mine))
-            flip = (slice(None), slice(None, None, -1)) if mirrored else (slice(None), slice(None))
+            flip = np.s_[:, ::-1] if mirrored else np.s_[:, :]
             anchor = runs.anchor[first[mine]]
             _fill_frame(
                 colors[frame][flip], readable[frame][flip], depth[frame][flip],

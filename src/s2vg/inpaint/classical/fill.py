@@ -222,7 +222,7 @@ def classical_fill(
             # real (and copied) pixels only, before the row fill writes.
             anchors = find_anchors(a_f, d_f, config.same_surface_ratio) if not a_f.all() else None
             strip = edge = border = None
-            if anchors is not None:
+            if anchors is not None and (config.border_weight > 0 or config.exemplar_weight > 0):
                 strip = anchors.subset(anchors.open_end & anchors.has_anchor)
                 # Where the source's outermost columns stand out (encoder artefacts), the strip is
                 # continued from the columns behind them.
@@ -252,9 +252,7 @@ def classical_fill(
                     readable = a_f & ~foreground
                     if edge is not None:
                         # Not the source's outermost columns where they stand out (the strip skips them).
-                        moved = edge != strip.anchor
-                        for k in range(config.border_skip):
-                            readable[strip.t[moved], strip.y[moved], strip.anchor[moved] + strip.direction[moved] * k] = False
+                        readable &= ~_edge_columns(a_f.shape, strip.subset(edge != strip.anchor), config.border_skip)
                     exemplar = runs, *exemplar_fill(c_f, readable, d_f, runs, depth_tolerance=tol)
             if not a_f.all():
                 _fill_from_background(c_f, d_f, a_f, config, anchors)
@@ -332,14 +330,21 @@ def _background_diffusion(
     weight[runs.t, runs.y, runs.x] = config.spatial_weight * (
         1.0 - np.exp(-dist / np.float32(ramp)) if ramp > 0 else np.float32(1.0)
     )
-    hide = np.zeros(avail.shape, bool)
-    edge = runs.subset(runs.open_end)
-    for k in range(config.border_skip):
-        pos = edge.anchor + edge.direction * k
-        ok = (pos >= 0) & (pos < avail.shape[-1])
-        hide[edge.t[ok], edge.y[ok], pos[ok]] = True
+    hide = _edge_columns(avail.shape, runs.subset(runs.open_end), config.border_skip)
     spatial = background_inpaint(c, avail, d, radius=config.spatial_radius, band=0, hide=hide | foreground)
     return where, weight[where], spatial
+
+
+def _edge_columns(shape: tuple[int, int, int], strip: HoleAnchors, count: int) -> np.ndarray:
+    """``(T, H, W)`` bool: the ``count`` source columns from each strip pixel's anchor inward
+    (the source's outermost columns, which the spatial fills do not read where they may
+    carry encoder artefacts)."""
+    mask = np.zeros(shape, bool)
+    for k in range(count):
+        pos = strip.anchor + strip.direction * k
+        ok = (pos >= 0) & (pos < shape[-1])
+        mask[strip.t[ok], strip.y[ok], pos[ok]] = True
+    return mask
 
 
 def _clean_edge(c: np.ndarray, avail: np.ndarray, d: np.ndarray, strip: HoleAnchors, config: ClassicalFillConfig) -> np.ndarray:
