@@ -18,7 +18,9 @@ not one image's luck.
 ``--score`` fills each pair's right view with every pair method of ``s2vg eval --pair``
 and prints, per pair and method, the hole PSNR split into disoccluded pixels (background
 revealed beside a nearer edge) and the off-frame strip (content beyond the left image's
-border), with the classical fill's margin over Telea.
+border), with the classical fill's margin over Telea, and the ceiling: the hole PSNR each
+method would reach with every disoccluded pixel exact and its own strip (where the strip
+is most of the holes, no better disocclusion fill can lift the score past it).
 """
 
 from __future__ import annotations
@@ -73,13 +75,26 @@ def pairs() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     return out
 
 
+def disocclusion_ceiling(result: dict) -> float:
+    """Hole PSNR (dB) a method would reach with every disoccluded pixel exact and its own
+    off-frame strip: the most any better disocclusion fill can give it. Where the strip
+    is most of the holes, its content (what the crop or the frame cut off, which no pixel
+    of the input shows) bounds the whole score."""
+    hole, off = result["hole_fraction"], result["offframe_fraction"]
+    if off <= 0:
+        return float("inf")
+    # MSE over the holes = (off / hole) x MSE over the strip, the disoccluded part adding 0.
+    return result["psnr_offframe"] - 10.0 * np.log10(off / hole)
+
+
 def score(folders: list[Path]) -> None:
-    """Print the per-pair table of hole PSNR (all, disoccluded, off-frame) per method."""
+    """Print the per-pair table of hole PSNR (all, disoccluded, off-frame) per method, and
+    each method's ceiling with perfect disocclusions (:func:`disocclusion_ceiling`)."""
     from s2vg.io import read_image
     from s2vg.metrics.pairs import PAIR_METHODS, load_disparity, middlebury_pair, score_pair
 
-    print("| pair | holes % | off-frame % | method | PSNR holes | disoccluded | off-frame | vs Telea | fill (s) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| pair | holes % | off-frame % | method | PSNR holes | disoccluded | off-frame | vs Telea | ceiling | fill (s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for folder in folders:
         l_path, r_path, d_path = middlebury_pair(folder)
         result = score_pair(read_image(l_path), read_image(r_path), load_disparity(d_path), PAIR_METHODS)
@@ -89,7 +104,7 @@ def score(folders: list[Path]) -> None:
                 f"| {folder.name} | {100 * r['hole_fraction']:.1f} | {100 * r['offframe_fraction']:.1f} | {method} "
                 f"| {r['psnr_holes']:.2f} | {r['psnr_disoccluded']:.2f} | {r['psnr_offframe']:.2f} "
                 f"| {r['psnr_holes'] - telea['psnr_holes']:+.2f} ({r['psnr_disoccluded'] - telea['psnr_disoccluded']:+.2f} / "
-                f"{r['psnr_offframe'] - telea['psnr_offframe']:+.2f}) | {r['seconds']:.2f} |"
+                f"{r['psnr_offframe'] - telea['psnr_offframe']:+.2f}) | {disocclusion_ceiling(r):.2f} | {r['seconds']:.2f} |"
             )
 
 
