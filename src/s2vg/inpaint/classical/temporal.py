@@ -8,8 +8,10 @@ time, and a copy is accepted only if (a) the pixel it lands on holds a real valu
 (originally known, or itself propagated from one) at least as far as the hole's
 background, so foreground is never copied, and (b) the background stretch beside the
 hole looks the same in both frames after that motion, so a wrong motion is never
-trusted. A sweep forward and a sweep backward in time give each pixel its nearest
-real source in time.
+trusted. In the strip beyond the source's border, where no nearer edge separates the
+background from a surface coming in from outside the frame and a weak depth cannot, a
+copy must also show a colour that the background beside the edge has (c). A sweep
+forward and a sweep backward in time give each pixel its nearest real source in time.
 """
 
 from __future__ import annotations
@@ -99,7 +101,9 @@ def propagate_in_time(
 
     Returns:
         ``(ok (N,) bool, values (N, 3) float32, depth (N,) float32)`` for the hole pixels
-        of ``anchors``; values and depth are meaningful where ``ok``.
+        of ``anchors``; values and depth are meaningful where ``ok``. A strip pixel's copy
+        (``anchors.open_end``) counts only where its colour is within
+        ``_EDGE_COLOUR_TOLERANCE`` of a real pixel beside the edge (:func:`_seen_beside_edge`).
     """
     n_t, height, width = known.shape
     n = anchors.count
@@ -194,6 +198,14 @@ def propagate_in_time(
             dist[idx] = cand_dist[accept]
         sweeps.append((ok, values, found_depth, dist))
 
+    # In the strip beyond the source's border no nearer edge tells background from a new
+    # surface coming in, and a weak depth cannot either: a copy there must show a colour
+    # the background beside the edge has.
+    strip = a.open_end
+    for ok_s, val_s, _, _ in sweeps:
+        check = np.flatnonzero(ok_s & strip)
+        if check.size:
+            ok_s[check] = _seen_beside_edge(colors, known, a, check, val_s[check])
     (ok_f, val_f, dep_f, dist_f), (ok_b, val_b, dep_b, dist_b) = sweeps
     # Nearest in time wins; a tie goes to the earlier frame.
     take_b = ok_b & (~ok_f | (dist_b < dist_f))
@@ -201,6 +213,47 @@ def propagate_in_time(
     values = np.where(take_b[:, None], val_b, val_f)
     found = np.where(take_b, dep_b, dep_f)
     return ok, values, found
+
+
+#: The background beside the frame's edge that a copy into the strip is checked against:
+#: ``2 * _EDGE_ROWS + 1`` rows around the pixel's, ``_EDGE_PX`` pixels from the edge inward;
+#: a copy passes where no channel differs by more than ``_EDGE_COLOUR_TOLERANCE`` (in
+#: [0, 1]) from one of them. On the demo's estimated-depth right eye, where a wall entering
+#: from beyond the border was copied as specks into the frames before it arrives, the
+#: strip's PSNR rose from 21.49 to 22.26 dB and its frame-to-frame change fell from 5.70
+#: to 5.12 levels (the truth's: 4.94); eval scenes and real round trips moved by at most
+#: 0.04 dB (mean absolute difference within 0.1: terraces -0.03, strip 22.24; a 5 x 6 px
+#: patch: terraces -0.08; every run, not only the strip: cards -0.82, pan -0.17).
+_EDGE_ROWS, _EDGE_PX = 2, 12
+_EDGE_COLOUR_TOLERANCE = 0.15
+#: Strip pixels checked at a time (about 50 MB of gathered colours).
+_EDGE_BLOCK = 1 << 16
+
+
+def _seen_beside_edge(
+    colors: np.ndarray, known: np.ndarray, anchors: HoleAnchors, index: np.ndarray, values: np.ndarray,
+) -> np.ndarray:
+    """``(n,)`` bool: whether each value ``(n, 3)`` for the strip pixels ``index`` (into
+    ``anchors``) is within ``_EDGE_COLOUR_TOLERANCE`` in every channel of a real pixel of
+    the background beside the edge in the same frame (the patch of ``_EDGE_ROWS`` /
+    ``_EDGE_PX`` from the run's anchor inward)."""
+    _, height, width = known.shape
+    rows = np.arange(-_EDGE_ROWS, _EDGE_ROWS + 1)[None, :, None]
+    along = np.arange(_EDGE_PX)[None, None, :]
+    out = np.zeros(index.size, bool)
+    # In blocks: a 4K chunk's strip holds millions of pixels, each reading 60 colours.
+    for start in range(0, index.size, _EDGE_BLOCK):
+        i = index[start:start + _EDGE_BLOCK]
+        t = anchors.t[i][:, None, None]
+        y = anchors.y[i][:, None, None] + rows
+        x = anchors.anchor[i][:, None, None] + anchors.direction[i][:, None, None] * along
+        t, y, x = np.broadcast_arrays(t, y, x)
+        inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+        y, x = np.clip(y, 0, height - 1), np.clip(x, 0, width - 1)
+        real = inside & known[t, y, x]
+        diff = np.abs(colors[t, y, x] - values[start:start + i.size, None, None, :]).max(axis=-1)
+        out[start:start + i.size] = np.where(real, diff, np.inf).reshape(i.size, -1).min(axis=1) <= _EDGE_COLOUR_TOLERANCE
+    return out
 
 
 class _FlatView:
