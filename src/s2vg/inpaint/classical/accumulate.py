@@ -24,13 +24,11 @@ high frame where DIS drags a card's motion over the whole stretch, lost real cop
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import ndimage
 
 from s2vg.inpaint.classical.parallax import Parallax
-from s2vg.inpaint.classical.scan import HoleAnchors
+from s2vg.inpaint.classical.scan import BackgroundStretch, HoleAnchors
 
 #: Subsampling of the flow field for the fit (a few thousand vectors are plenty).
 _FIT_STRIDE = 7
@@ -495,7 +493,7 @@ def _match_stretch(
     (n,), score (n,))``, the score a mean absolute difference in [0, 1]. Only pixels that
     are real and at least ``z_min`` (``(n,)``) far in both frames count (a foreground passing
     over the stretch is not a mismatch of the background); score inf where none does."""
-    row = _Stretch.beside(flat_c, flat_k, flat_d, shape, anchors, idx, z_min, (0,))
+    row = BackgroundStretch.beside(flat_c, flat_k, flat_d, shape, anchors, idx, z_min, (0,), _CHECK_START, _CHECK_PX)
     best_score = np.full(idx.size, np.inf, dtype=np.float64)
     best_u = ux.copy()
     for delta in (0, -1, 1):  # the model's own motion first: it wins ties
@@ -509,49 +507,8 @@ def _match_stretch(
         best_score[sel[better]], best_u[sel[better]] = score[better], u[better]
     good = np.flatnonzero(best_score <= tolerance)
     if good.size:
-        patch = _Stretch.beside(flat_c, flat_k, flat_d, shape, anchors, idx[good], z_min[good], _CHECK_ROWS)
+        patch = BackgroundStretch.beside(
+            flat_c, flat_k, flat_d, shape, anchors, idx[good], z_min[good], _CHECK_ROWS, _CHECK_START, _CHECK_PX,
+        )
         best_score[good] = patch.score(flat_c, flat_k, flat_d, shape, s[good], best_u[good], uy[good], z_min[good])
     return anchors.x[idx] + best_u, best_score
-
-
-@dataclass(frozen=True)
-class _Stretch:
-    """The real background beside each of ``n`` holes, read once and compared with other
-    frames under several motions: positions ``x``, ``y`` ``(n, R, K)`` (``R`` rows around the
-    hole's, ``K`` pixels beyond its background end), ``ok`` where they are real and far
-    enough, and their colours ``(n, R, K, 3)``."""
-
-    x: np.ndarray
-    y: np.ndarray
-    ok: np.ndarray
-    colors: np.ndarray
-
-    @classmethod
-    def beside(cls, flat_c: np.ndarray, flat_k: np.ndarray, flat_d: np.ndarray, shape: tuple[int, int, int],
-               anchors: HoleAnchors, idx: np.ndarray, z_min: np.ndarray, rows: tuple[int, ...]) -> "_Stretch":
-        _, height, width = shape
-        t, y, anchor, direction = anchors.t[idx], anchors.y[idx], anchors.anchor[idx], anchors.direction[idx]
-        along = anchor[:, None, None] + direction[:, None, None] * np.arange(_CHECK_START, _CHECK_START + _CHECK_PX)
-        x1 = np.broadcast_to(along, (idx.size, len(rows), _CHECK_PX))
-        y1 = np.broadcast_to(y[:, None, None] + np.asarray(rows)[None, :, None], x1.shape)
-        ok = (x1 >= 0) & (x1 < width) & (y1 >= 0) & (y1 < height)
-        i1 = (t[:, None, None] * height + np.clip(y1, 0, height - 1)) * width + np.clip(x1, 0, width - 1)
-        ok &= flat_k[i1] & (flat_d[i1] >= z_min[:, None, None])
-        return cls(x1, y1, ok, flat_c[i1])
-
-    def subset(self, sel: np.ndarray) -> "_Stretch":
-        return _Stretch(self.x[sel], self.y[sel], self.ok[sel], self.colors[sel])
-
-    def score(self, flat_c: np.ndarray, flat_k: np.ndarray, flat_d: np.ndarray, shape: tuple[int, int, int],
-              s: np.ndarray, ux: np.ndarray, uy: np.ndarray, z_min: np.ndarray) -> np.ndarray:
-        """``(n,)`` mean absolute colour difference between the stretch and the same pixels
-        moved by ``(ux, uy)`` into frames ``s``, over the pixels real and at least ``z_min``
-        far in both; inf where none is."""
-        _, height, width = shape
-        x2, y2 = self.x + ux[:, None, None], self.y + uy[:, None, None]
-        ok = self.ok & (x2 >= 0) & (x2 < width) & (y2 >= 0) & (y2 < height)
-        i2 = (s[:, None, None] * height + np.clip(y2, 0, height - 1)) * width + np.clip(x2, 0, width - 1)
-        ok &= flat_k[i2] & (flat_d[i2] >= z_min[:, None, None])
-        diff = np.abs(self.colors - flat_c[i2]).mean(axis=-1)
-        n = ok.sum(axis=(1, 2))
-        return np.where(n > 0, np.where(ok, diff, 0.0).sum(axis=(1, 2)) / np.maximum(n, 1), np.inf)

@@ -132,3 +132,48 @@ def find_anchors(avail: np.ndarray, depth: np.ndarray, same_surface_ratio: float
         t, y, x, anchor[run_of], direction[run_of], z_anchor[run_of], other[run_of], other_depth[run_of],
         open_end[run_of],
     )
+
+
+@dataclass(frozen=True)
+class BackgroundStretch:
+    """The real background beside each of ``n`` hole pixels' runs, read once (and compared
+    with other frames under several motions, :meth:`score`): positions ``x``, ``y``
+    ``(n, R, K)`` (``R`` rows around the hole's, ``K`` pixels from ``start`` beyond its
+    background end), ``ok`` where they are real and far enough, and their colours
+    ``(n, R, K, 3)``. The arrays it reads are a view's, flattened over ``(T, H, W)``."""
+
+    x: np.ndarray
+    y: np.ndarray
+    ok: np.ndarray
+    colors: np.ndarray
+
+    @classmethod
+    def beside(cls, flat_c: np.ndarray, flat_k: np.ndarray, flat_d: np.ndarray, shape: tuple[int, int, int],
+               anchors: HoleAnchors, idx: np.ndarray, z_min: np.ndarray, rows: tuple[int, ...],
+               start: int, count: int) -> "BackgroundStretch":
+        _, height, width = shape
+        t, y, anchor, direction = anchors.t[idx], anchors.y[idx], anchors.anchor[idx], anchors.direction[idx]
+        along = anchor[:, None, None] + direction[:, None, None] * np.arange(start, start + count)
+        x1 = np.broadcast_to(along, (idx.size, len(rows), count))
+        y1 = np.broadcast_to(y[:, None, None] + np.asarray(rows)[None, :, None], x1.shape)
+        ok = (x1 >= 0) & (x1 < width) & (y1 >= 0) & (y1 < height)
+        i1 = (t[:, None, None] * height + np.clip(y1, 0, height - 1)) * width + np.clip(x1, 0, width - 1)
+        ok &= flat_k[i1] & (flat_d[i1] >= z_min[:, None, None])
+        return cls(x1, y1, ok, flat_c[i1])
+
+    def subset(self, sel: np.ndarray) -> "BackgroundStretch":
+        return BackgroundStretch(self.x[sel], self.y[sel], self.ok[sel], self.colors[sel])
+
+    def score(self, flat_c: np.ndarray, flat_k: np.ndarray, flat_d: np.ndarray, shape: tuple[int, int, int],
+              s: np.ndarray, ux: np.ndarray, uy: np.ndarray, z_min: np.ndarray) -> np.ndarray:
+        """``(n,)`` mean absolute colour difference between the stretch and the same pixels
+        moved by ``(ux, uy)`` into frames ``s``, over the pixels real and at least ``z_min``
+        far in both; inf where none is."""
+        _, height, width = shape
+        x2, y2 = self.x + ux[:, None, None], self.y + uy[:, None, None]
+        ok = self.ok & (x2 >= 0) & (x2 < width) & (y2 >= 0) & (y2 < height)
+        i2 = (s[:, None, None] * height + np.clip(y2, 0, height - 1)) * width + np.clip(x2, 0, width - 1)
+        ok &= flat_k[i2] & (flat_d[i2] >= z_min[:, None, None])
+        diff = np.abs(self.colors - flat_c[i2]).mean(axis=-1)
+        n = ok.sum(axis=(1, 2))
+        return np.where(n > 0, np.where(ok, diff, 0.0).sum(axis=(1, 2)) / np.maximum(n, 1), np.inf)

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from s2vg.inpaint.classical.parallax import Parallax
-from s2vg.inpaint.classical.scan import HoleAnchors, hole_runs
+from s2vg.inpaint.classical.scan import BackgroundStretch, HoleAnchors, hole_runs
 
 #: Extra reach, beyond the compared stretch, of the second flow sample (pixels).
 _FAR_SAMPLE_PX = 8
@@ -205,7 +205,7 @@ def propagate_in_time(
     for ok_s, val_s, _, _ in sweeps:
         check = np.flatnonzero(ok_s & strip)
         if check.size:
-            ok_s[check] = _seen_beside_edge(colors, known, a, check, val_s[check])
+            ok_s[check] = _seen_beside_edge(view, a, check, val_s[check])
     (ok_f, val_f, dep_f, dist_f), (ok_b, val_b, dep_b, dist_b) = sweeps
     # Nearest in time wins; a tie goes to the earlier frame.
     take_b = ok_b & (~ok_f | (dist_b < dist_f))
@@ -230,29 +230,21 @@ _EDGE_COLOUR_TOLERANCE = 0.15
 _EDGE_BLOCK = 1 << 16
 
 
-def _seen_beside_edge(
-    colors: np.ndarray, known: np.ndarray, anchors: HoleAnchors, index: np.ndarray, values: np.ndarray,
-) -> np.ndarray:
+def _seen_beside_edge(view: "_FlatView", anchors: HoleAnchors, index: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``(n,)`` bool: whether each value ``(n, 3)`` for the strip pixels ``index`` (into
     ``anchors``) is within ``_EDGE_COLOUR_TOLERANCE`` in every channel of a real pixel of
-    the background beside the edge in the same frame (the patch of ``_EDGE_ROWS`` /
-    ``_EDGE_PX`` from the run's anchor inward)."""
-    _, height, width = known.shape
-    rows = np.arange(-_EDGE_ROWS, _EDGE_ROWS + 1)[None, :, None]
-    along = np.arange(_EDGE_PX)[None, None, :]
+    the background beside the edge in the same frame (``_EDGE_ROWS`` rows around the
+    pixel's, ``_EDGE_PX`` pixels from the run's anchor inward)."""
+    rows = tuple(range(-_EDGE_ROWS, _EDGE_ROWS + 1))
     out = np.zeros(index.size, bool)
     # In blocks: a 4K chunk's strip holds millions of pixels, each reading 60 colours.
     for start in range(0, index.size, _EDGE_BLOCK):
         i = index[start:start + _EDGE_BLOCK]
-        t = anchors.t[i][:, None, None]
-        y = anchors.y[i][:, None, None] + rows
-        x = anchors.anchor[i][:, None, None] + anchors.direction[i][:, None, None] * along
-        t, y, x = np.broadcast_arrays(t, y, x)
-        inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
-        y, x = np.clip(y, 0, height - 1), np.clip(x, 0, width - 1)
-        real = inside & known[t, y, x]
-        diff = np.abs(colors[t, y, x] - values[start:start + i.size, None, None, :]).max(axis=-1)
-        out[start:start + i.size] = np.where(real, diff, np.inf).reshape(i.size, -1).min(axis=1) <= _EDGE_COLOUR_TOLERANCE
+        edge = BackgroundStretch.beside(
+            view.colors, view.known, view.depth, view.shape, anchors, i, np.zeros(i.size, np.float32), rows, 0, _EDGE_PX,
+        )
+        diff = np.abs(edge.colors - values[start:start + i.size, None, None, :]).max(axis=-1)
+        out[start:start + i.size] = np.where(edge.ok, diff, np.inf).min(axis=(1, 2)) <= _EDGE_COLOUR_TOLERANCE
     return out
 
 
