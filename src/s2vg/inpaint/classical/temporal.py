@@ -201,12 +201,13 @@ def propagate_in_time(
     # In the strip beyond the source's border no nearer edge tells background from a new
     # surface coming in, and a weak depth cannot either: a copy there must show a colour
     # the background beside the edge has.
-    strip = a.open_end
-    for ok_s, val_s, _, _ in sweeps:
-        check = np.flatnonzero(ok_s & strip)
-        if check.size:
-            ok_s[check] = _seen_beside_edge(view, a, check, val_s[check])
     (ok_f, val_f, dep_f, dist_f), (ok_b, val_b, dep_b, dist_b) = sweeps
+    check = np.flatnonzero((ok_f | ok_b) & a.open_end)
+    if check.size:
+        # Each sweep's copy is judged on its own, so the other sweep's may still win.
+        seen_f, seen_b = _seen_beside_edge(view, a, check, val_f[check], val_b[check])
+        ok_f[check] &= seen_f
+        ok_b[check] &= seen_b
     # Nearest in time wins; a tie goes to the earlier frame.
     take_b = ok_b & (~ok_f | (dist_b < dist_f))
     ok = ok_f | ok_b
@@ -230,21 +231,24 @@ _EDGE_COLOUR_TOLERANCE = 0.15
 _EDGE_BLOCK = 1 << 16
 
 
-def _seen_beside_edge(view: "_FlatView", anchors: HoleAnchors, index: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``(n,)`` bool: whether each value ``(n, 3)`` for the strip pixels ``index`` (into
-    ``anchors``) is within ``_EDGE_COLOUR_TOLERANCE`` in every channel of a real pixel of
-    the background beside the edge in the same frame (``_EDGE_ROWS`` rows around the
-    pixel's, ``_EDGE_PX`` pixels from the run's anchor inward)."""
+def _seen_beside_edge(view: "_FlatView", anchors: HoleAnchors, index: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
+    """Per ``(n, 3)`` array of candidate values for the strip pixels ``index`` (into
+    ``anchors``), ``(n,)`` bool: whether the value is within ``_EDGE_COLOUR_TOLERANCE`` in
+    every channel of a real pixel of the background beside the edge in the same frame
+    (``_EDGE_ROWS`` rows around the pixel's, ``_EDGE_PX`` pixels from the run's anchor
+    inward). The background is read once for all the arrays."""
     rows = tuple(range(-_EDGE_ROWS, _EDGE_ROWS + 1))
-    out = np.zeros(index.size, bool)
+    out = [np.zeros(index.size, bool) for _ in values]
     # In blocks: a 4K chunk's strip holds millions of pixels, each reading 60 colours.
     for start in range(0, index.size, _EDGE_BLOCK):
-        i = index[start:start + _EDGE_BLOCK]
+        block = slice(start, start + _EDGE_BLOCK)
+        i = index[block]
         edge = BackgroundStretch.beside(
             view.colors, view.known, view.depth, view.shape, anchors, i, np.zeros(i.size, np.float32), rows, 0, _EDGE_PX,
         )
-        diff = np.abs(edge.colors - values[start:start + i.size, None, None, :]).max(axis=-1)
-        out[start:start + i.size] = np.where(edge.ok, diff, np.inf).min(axis=(1, 2)) <= _EDGE_COLOUR_TOLERANCE
+        for seen, vals in zip(out, values):
+            diff = np.abs(edge.colors - vals[block, None, None, :]).max(axis=-1)
+            seen[block] = np.where(edge.ok, diff, np.inf).min(axis=(1, 2)) <= _EDGE_COLOUR_TOLERANCE
     return out
 
 
